@@ -1,0 +1,22 @@
+"""Readers for published formats (HTML, PDF, Word) that turn a file into report text.
+
+OWNED BY THE FORMATS WORK (issue 4). Each reader returns `Extracted`: the report as text whose tables
+are rows of tab-separated cells (one grid row per line), which the text parser reads like a table
+pasted from Word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class UnreadableDocument(Exception):
+    """The file is of a known format but holds no readable report text (e.g. a scanned PDF)."""
+
+
+@dataclass(slots=True)
+class Extracted:
+    text: str
+    encoding: str | None
+    #: a title found outside the text body (HTML <title>, PDF metadata); may be None
+    title: str | None = None
