@@ -1,13 +1,56 @@
 """Tables 2, 3 and 4 from normalized report lines, in every layout the spec lists.
 
-OWNED BY THE TABLE-PARSER WORK (issue 2). Interface is fixed: `extract_tables(lines, template)`.
+How a table is read, whatever the layout:
+
+1. The table's lines become a stream of label text and runs of figures (`table_stream`).
+2. Row labels are recognised by their text (`table_labels`), never by position. The labels that occur
+   in the printed order of the template (a longest increasing subsequence) are the *anchors*; a label
+   printed out of order (pdftotext puts some merged-cell labels after their figures) is left out.
+3. The figures between one anchor and the next belong to the rows from that anchor up to the row
+   before the next anchor: row by row when the anchor's label is followed by its own figures; when
+   several labels come first and the figures after them (pdfminer), both the column-by-column and the
+   row-by-row reading are possible.
+4. Where a layout leaves a choice (column- or row-major, an extra trailing cell, the order of the
+   appeal figures), each reading is built and the one under which the rules (`rules.count_breaches`)
+   hold is taken; the choice is recorded in `problems` when it changed anything. Figures are never
+   altered to make a rule pass.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines.parsing.record import Cell, Table3, Table4
+from pipelines.parsing.rules import check_sum_rule, count_breaches
+from pipelines.parsing.table_cells import read_cell
+from pipelines.parsing.table_labels import (
+    LabelMatcher,
+    application_matcher,
+    compact,
+    proactive_matcher,
+    proceeding_matcher,
+)
+from pipelines.parsing.table_stream import Piece, tokenize
+from schemas.codes import (
+    AMOUNT_METRICS,
+    APPEAL_OUTCOME_CODES,
+    APPLICATION_ROWS,
+    COLUMN_CODES,
+    LEGAL_PERSON_SUBTOTAL,
+    PROCEEDING_CODES,
+)
+from schemas.rules import SUM_RULES
+
+_APPEAL_RULE = next(r for r in SUM_RULES if r.id == "appeal_total")
+_ROW_TOTAL_RULE = next(r for r in SUM_RULES if r.id == "row_total")
+
+# Section headings (compact text) that open and close the tables.
+_T2_HEADINGS = ("主动公开政府信息情况",)
+_T3_HEADINGS = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
+_T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况")
+_T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况")
 
 
 @dataclass(slots=True)
@@ -18,6 +61,422 @@ class Tables:
     problems: list[str] = field(default_factory=list)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Regions
+# ---------------------------------------------------------------------------------------------------
+def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
+    for i in range(start, len(compacts)):
+        c = compacts[i]
+        if len(c) <= max_len and any(h in c for h in headings):
+            return i
+    return None
+
+
+def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Line ranges of tables 2, 3 and 4 (start, end); an empty range where a table is not found."""
+    compacts = [compact(line) for line in lines]
+    n = len(lines)
+    t2 = _find_heading(compacts, _T2_HEADINGS, 0)
+    if t2 is None:
+        t2 = next((i for i, c in enumerate(compacts) if "第二十条第" in c), None)
+    t3 = _find_heading(compacts, _T3_HEADINGS, t2 or 0)
+    if t3 is None:
+        t3 = next((i for i, c in enumerate(compacts) if "本年新收" in c or "新收政府信息公开申请" in c), None)
+    t4 = _find_heading(compacts, _T4_HEADINGS, t3 if t3 is not None else (t2 or 0))
+    if t4 is None and t3 is not None:
+        # no heading: table 4 starts after the last table-3 row label
+        last = next((i for i in range(n - 1, t3, -1) if "结转下年度" in compacts[i]), None)
+        if last is not None:
+            t4 = next((i for i in range(last + 1, n) if "行政复议" in compacts[i]), None)
+    t5 = _find_heading(compacts, _T5_HEADINGS, (t4 if t4 is not None else (t3 if t3 is not None else (t2 or 0))))
+    end = t5 if t5 is not None else n
+    r2 = (t2, t3 if t3 is not None else (t4 if t4 is not None else end)) if t2 is not None else (0, 0)
+    r3 = (t3, t4 if t4 is not None else end) if t3 is not None else (0, 0)
+    r4 = (t4, end if t4 is not None and end > t4 else min(n, (t4 or 0) + 60)) if t4 is not None else (0, 0)
+    return r2, r3, r4
+
+
+# ---------------------------------------------------------------------------------------------------
+# Anchors and blocks (shared by tables 2 and 3)
+# ---------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Label:
+    row: int
+    pos: int  # index in the piece stream
+
+
+def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
+    events: list[_Label] = []
+    pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
+    for pos, p in enumerate(pieces):
+        if not p.is_text:
+            pending = None
+            continue
+        row = matcher.match(p.text)
+        if row is None and pending is not None:
+            row = matcher.match(pending + p.text)
+        if row is None and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
+            row = matcher.fuzzy(p.text)
+        if row is None:
+            pending = p.text
+        else:
+            pending = None
+            events.append(_Label(row, pos))
+    return events
+
+
+def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
+    """Heaviest subsequence of label events whose rows strictly increase (the printed order).
+
+    A label directly followed by figures weighs more: a label printed out of place after the table's
+    figures (pdftotext) or a column header that happens to read like a row label loses against the
+    labels that carry figures.
+    """
+    n = len(events)
+    if not n:
+        return []
+    weight = [3 if ev.pos + 1 < len(pieces) and not pieces[ev.pos + 1].is_text else 1 for ev in events]
+    best = list(weight)
+    parent = [-1] * n
+    for i in range(n):
+        ri = events[i].row
+        for j in range(i):
+            if events[j].row < ri and best[j] + weight[i] > best[i]:
+                best[i] = best[j] + weight[i]
+                parent[i] = j
+    i = max(range(n), key=best.__getitem__)
+    out: list[_Label] = []
+    while i >= 0:
+        out.append(events[i])
+        i = parent[i]
+    return out[::-1]
+
+
+@dataclass(slots=True)
+class _Block:
+    rows: list[int]  # row indices, in printed order
+    groups: list[Piece]  # VALUES pieces
+    labels_first: bool  # several labels printed before any of their figures
+
+
+def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
+    blocks: list[_Block] = []
+    k = 0
+    while k < len(anchors):
+        first = anchors[k]
+        j = k
+        while True:
+            stop = anchors[j + 1].pos if j + 1 < len(anchors) else len(pieces)
+            groups = [p for p in pieces[anchors[j].pos + 1 : stop] if not p.is_text]
+            if groups or j + 1 >= len(anchors):
+                break
+            j += 1
+        next_row = anchors[j + 1].row if j + 1 < len(anchors) else n_rows
+        blocks.append(_Block(list(range(first.row, next_row)), groups, j > k))
+        k = j + 1
+    return blocks
+
+
+def _fit_grid(values: list[str], width: int) -> list[str]:
+    """A grid row's cells fitted to the expected width: surplus leading blanks are a shifted row."""
+    values = list(values)
+    while len(values) > width and values and not values[0]:
+        values.pop(0)
+    return values
+
+
+# ---------------------------------------------------------------------------------------------------
+# Table 3
+# ---------------------------------------------------------------------------------------------------
+Reading = dict[int, list[str]]  # row index -> raw cells
+
+
+def _table3_columns(pieces: list[Piece], first_anchor_pos: int) -> tuple[str, ...]:
+    header = "".join(p.text for p in pieces[:first_anchor_pos] if p.is_text)
+    if any(alias in header for alias in LEGAL_PERSON_SUBTOTAL.aliases):
+        return (*COLUMN_CODES[:6], LEGAL_PERSON_SUBTOTAL.code, COLUMN_CODES[6])
+    return COLUMN_CODES
+
+
+def _block_values(block: _Block, width: int) -> list[str]:
+    out: list[str] = []
+    for g in block.groups:
+        if g.grid:
+            fitted = _fit_grid(g.values, width)
+            if len(fitted) < width and len(block.groups) == len(block.rows):
+                fitted = fitted + [""] * (width - len(fitted))  # trailing blank cells of a grid row
+            out.extend(fitted)
+        else:
+            out.extend(g.values)
+    return out
+
+
+def _row_major(rows: list[int], values: list[str], width: int) -> Reading:
+    return {r: values[i * width : (i + 1) * width] for i, r in enumerate(rows) if i * width < len(values)}
+
+
+def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
+    n = len(rows)
+    return {r: [values[c * n + i] for c in range(width)] for i, r in enumerate(rows)}
+
+
+def _block_readings(block: _Block, width: int) -> tuple[list[tuple[str, Reading]], list[str]]:
+    """Candidate readings of a block (best guess first) and problems that hold for all of them."""
+    values = _block_values(block, width)
+    n = len(block.rows)
+    problems: list[str] = []
+    if len(values) == n * width:
+        readings = [("row by row", _row_major(block.rows, values, width))]
+        if block.labels_first and n > 1:
+            readings.insert(0, ("column by column", _column_major(block.rows, values, width)))
+        return readings, problems
+    if len(values) == n * (width + 1):
+        chunks = [values[i * (width + 1) : (i + 1) * (width + 1)] for i in range(n)]
+        drop_last = {r: c[:width] for r, c in zip(block.rows, chunks, strict=True)}
+        drop_first = {r: c[1:] for r, c in zip(block.rows, chunks, strict=True)}
+        return [("extra trailing cell ignored", drop_last), ("extra leading cell ignored", drop_first)], problems
+    # Rows per line: a block whose lines each carry one row's figures.
+    if block.groups and len(block.groups) <= n and all(len(g.values) == width + 1 for g in block.groups):
+        reading = {r: g.values[:width] for r, g in zip(block.rows, block.groups, strict=False)}
+        return [("extra trailing cell ignored", reading)], problems
+    reading = _row_major(block.rows, values, width)
+    if len(values) > n * width:
+        problems.append(
+            f"{len(values) - n * width} surplus figures after row {block.rows[-1]} of table 3 ignored "
+            f"({len(values)} figures for {n} rows of {width})"
+        )
+    elif len(values) % width:
+        problems.append(f"table 3: {len(values)} figures for {n} rows of {width} columns; incomplete rows left blank")
+    return [("row by row", reading)], problems
+
+
+def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ...]) -> Table3:
+    table: Table3 = {}
+    for reading in readings:
+        for r, cells in reading.items():
+            if not cells:
+                continue
+            padded = list(cells) + [""] * (len(columns) - len(cells))
+            table[codes[r]] = {c: read_cell(raw) for c, raw in zip(columns, padded, strict=False)}
+    return {code: table[code] for code in codes if code in table}
+
+
+def _read_applications(pieces: list[Piece], template: str, problems: list[str]) -> Table3:
+    matcher = application_matcher(template)
+    codes = [r.code for r in APPLICATION_ROWS[template]]
+    anchors = _anchors(_label_events(pieces, matcher), pieces)
+    if not anchors:
+        problems.append("table 3: no row label of the national format found")
+        return {}
+    columns = _table3_columns(pieces, anchors[0].pos)
+    width = len(columns)
+    blocks = _blocks(pieces, anchors, len(codes))
+    options: list[list[tuple[str, Reading]]] = []
+    for block in blocks:
+        readings, block_problems = _block_readings(block, width)
+        problems.extend(block_problems)
+        options.append(readings)
+    ambiguous = [i for i, o in enumerate(options) if len(o) > 1]
+    choice = [0] * len(options)
+
+    def build(ch: list[int]) -> Table3:
+        return _to_table3([options[i][c][1] for i, c in enumerate(ch)], codes, columns)
+
+    if ambiguous:
+        best = build(choice)
+        best_score = count_breaches(best, template)
+        combos = itertools.product(*(range(len(options[i])) for i in ambiguous)) if len(ambiguous) <= 6 else iter(())
+        scores: list[tuple[int, list[int], Table3]] = []
+        for combo in combos:
+            ch = list(choice)
+            for i, c in zip(ambiguous, combo, strict=True):
+                ch[i] = c
+            table = build(ch)
+            scores.append((count_breaches(table, template), ch, table))
+        if scores:
+            best_score, choice, best = min(scores, key=lambda s: s[0])
+            tied = [s for s in scores if s[0] == best_score and s[2] != best]
+            for i in ambiguous:
+                how = options[i][choice[i]][0]
+                rows = blocks[i].rows
+                span = f"rows {codes[rows[0]]}…{codes[rows[-1]]}" if len(rows) > 1 else f"row {codes[rows[0]]}"
+                if how.startswith("extra"):
+                    problems.append(f"table 3 {span}: one cell more per row than the header has columns ({how})")
+                elif tied:
+                    problems.append(
+                        f"table 3 {span}: read {how} (figures printed after the labels); "
+                        "the rules do not tell the readings apart"
+                    )
+        return best
+    return build(choice)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Table 2
+# ---------------------------------------------------------------------------------------------------
+def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> dict[str, Cell]:
+    matcher, rows = proactive_matcher(template)
+    anchors = _anchors(_label_events(pieces, matcher), pieces)
+    if not anchors:
+        problems.append("table 2: no subject label of the national format found")
+        return {}
+    raw: dict[int, list[str]] = {}
+    for block in _blocks(pieces, anchors, len(rows)):
+        widths = [len(rows[r][2]) for r in block.rows]
+        values: list[str] = []
+        for g in block.groups:
+            values.extend(
+                _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
+            )
+        if len(block.groups) == len(block.rows) and all(g.grid for g in block.groups):
+            # one grid row per subject: positional, blank cells kept
+            for r, g, w in zip(block.rows, block.groups, widths, strict=True):
+                raw[r] = _fit_grid(g.values, w)[:w]
+            continue
+        if block.labels_first and len(values) == sum(widths):
+            # column by column within each item (pdfminer): all subjects' first metric, then the second…
+            i = 0
+            for _, item_rows in itertools.groupby(block.rows, key=lambda r: rows[r][0]):
+                item_rows = list(item_rows)
+                w = len(rows[item_rows[0]][2])
+                chunk = values[i : i + w * len(item_rows)]
+                i += w * len(item_rows)
+                for k, r in enumerate(item_rows):
+                    raw[r] = [chunk[m * len(item_rows) + k] for m in range(w)]
+            continue
+        i = 0
+        for r, w in zip(block.rows, widths, strict=True):
+            if i >= len(values):
+                break
+            raw[r] = values[i : i + w]
+            i += w
+        if i < len(values):
+            problems.append(f"table 2: {len(values) - i} surplus figures after {rows[block.rows[-1]][1]} ignored")
+    out: dict[str, Cell] = {}
+    for r, (item, subject, metrics) in enumerate(rows):
+        if r not in raw:
+            continue
+        cells = raw[r] + [""] * (len(metrics) - len(raw[r]))
+        for metric, text in zip(metrics, cells, strict=False):
+            out[f"{item}|{subject}|{metric}"] = read_cell(text, amount=metric in AMOUNT_METRICS)
+    missing = [rows[r][1] for r in range(len(rows)) if r not in raw]
+    if missing:
+        problems.append("table 2: no figures found for " + ", ".join(missing))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Table 4
+# ---------------------------------------------------------------------------------------------------
+def _appeals_from(values: list[str], order: Callable[[int, int], int]) -> Table4:
+    return {
+        p: {o: read_cell(values[order(i, j)]) for j, o in enumerate(APPEAL_OUTCOME_CODES)}
+        for i, p in enumerate(PROCEEDING_CODES)
+    }
+
+
+def _appeal_breaches(table: Table4) -> int:
+    return len(check_sum_rule(_APPEAL_RULE, table, "2021")[0])
+
+
+def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
+    """Scattered layout (pdftotext): runs of four figures and lone totals, paired by their sums."""
+    runs: list[list[str]] = []
+    in_run = False
+    for p in pieces:
+        if p.is_text:
+            in_run = False
+        elif in_run:
+            runs[-1].extend(p.values)
+        else:
+            runs.append(list(p.values))
+            in_run = True
+    parts = [(i, r) for i, r in enumerate(runs) if len(r) == 4]
+    totals = [(i, r[0]) for i, r in enumerate(runs) if len(r) == 1]
+    complete = [(i, r) for i, r in enumerate(runs) if len(r) == 5]
+    found: list[tuple[int, list[str]]] = []  # (position of the total, five cells)
+    for i, r in complete:
+        found.append((i, r))
+    used: set[int] = set()
+    for _, r in parts:
+        cells = [read_cell(x).value for x in r]
+        if any(v is None for v in cells):
+            return None
+        match = next((t for t in totals if t[0] not in used and read_cell(t[1]).value == sum(cells)), None)  # type: ignore[arg-type]
+        if match is None:
+            return None
+        used.add(match[0])
+        found.append((match[0], [*r, match[1]]))
+    if len(found) != 3:
+        return None
+    found.sort(key=lambda f: f[0])
+    return {
+        p: {o: read_cell(v) for o, v in zip(APPEAL_OUTCOME_CODES, f[1], strict=True)}
+        for p, f in zip(PROCEEDING_CODES, found, strict=True)
+    }
+
+
+def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
+    n_out = len(APPEAL_OUTCOME_CODES)
+    n = len(PROCEEDING_CODES) * n_out
+    # one labelled row per proceeding ("行政复议 | 0 | 0 | …")
+    matcher = proceeding_matcher()
+    labelled: dict[int, list[str]] = {}
+    for pos, p in enumerate(pieces[:-1]):
+        nxt = pieces[pos + 1]
+        if p.is_text and not nxt.is_text and nxt.line == p.line and len(nxt.values) >= n_out:
+            row = matcher.match(p.text)
+            if row is not None and row not in labelled:
+                labelled[row] = _fit_grid(nxt.values, n_out)[:n_out] if nxt.grid else nxt.values[:n_out]
+    if len(labelled) == len(PROCEEDING_CODES):
+        return {
+            p: {o: read_cell(v) for o, v in zip(APPEAL_OUTCOME_CODES, labelled[i], strict=True)}
+            for i, p in enumerate(PROCEEDING_CODES)
+        }
+    groups = [p for p in pieces if not p.is_text]
+    values: list[str] = []
+    for g in groups:
+        values.extend(_fit_grid(g.values, n) if g.grid else g.values)
+    if not values:
+        problems.append("table 4: no figures found")
+        return {}
+    if len(values) < n:
+        problems.append(f"table 4: only {len(values)} of {n} figures found")
+        values = values + [""] * (n - len(values))
+    elif len(values) > n:
+        problems.append(f"table 4: {len(values) - n} surplus figures ignored")
+        values = values[:n]
+    row_major = _appeals_from(values, lambda i, j: i * n_out + j)
+    if _appeal_breaches(row_major) == 0:
+        return row_major
+    column_major = _appeals_from(values, lambda i, j: j * len(PROCEEDING_CODES) + i)
+    if _appeal_breaches(column_major) == 0:
+        problems.append("table 4 read column by column (the row-by-row reading breaks 总计)")
+        return column_major
+    by_sums = _appeals_by_sums(pieces) if len(values) == n else None
+    if by_sums is not None and _appeal_breaches(by_sums) == 0:
+        problems.append(
+            "table 4 figures scattered by the extraction: paired by their totals, in the order of the totals"
+        )
+        return by_sums
+    return row_major
+
+
+# ---------------------------------------------------------------------------------------------------
 def extract_tables(lines: list[str], template: str) -> Tables:
     """Read tables 2, 3 and 4 of a report whose format (`2019`/`2021`) is already known."""
-    raise NotImplementedError
+    out = Tables()
+    r2, r3, r4 = _regions(lines, template)
+    if r2[1] > r2[0]:
+        out.proactive = _read_proactive(tokenize(lines, *r2), template, out.problems)
+    else:
+        out.problems.append("table 2 (主动公开政府信息情况) not found")
+    if r3[1] > r3[0]:
+        out.applications = _read_applications(tokenize(lines, *r3), template, out.problems)
+    else:
+        out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
+    if r4[1] > r4[0]:
+        out.appeals = _read_appeals(tokenize(lines, *r4), out.problems)
+    else:
+        out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
+    return out

@@ -1,0 +1,51 @@
+"""Reading one printed table cell: blanks, zero marks, thousands separators, units, stray signs.
+
+A cell is read as it was printed: `-`, `—`, `/` and `无` mean zero (the raw text is kept), `1,234` is
+1234, `+3` is 3, `251000元` in an amount cell is 25.1 (万元), `103.3879万元` is 103.3879. Nothing is
+rounded or corrected; a fractional count stays fractional so that the rules can report it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pipelines.parsing.record import Cell
+
+#: printed marks that stand for zero
+ZERO_MARKS: frozenset[str] = frozenset({"-", "—", "——", "–", "/", "无", "－", "一一", "─"})
+# one anchored pattern, no nested quantifiers: cheap on every piece
+_NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|件|个|项|人次|次|条)?$")
+
+
+def is_number(piece: str) -> bool:
+    """Whether a whitespace-free piece of text is a printed figure (or a zero mark)."""
+    return piece in ZERO_MARKS or _NUMBER.match(piece) is not None
+
+
+def read_cell(raw: str, amount: bool = False) -> Cell:
+    """The cell value of a printed figure; `amount` cells are 万元 floats, the others integer counts.
+
+    A blank cell is `Cell(None, "")`. Text that is not a figure gives `Cell(None, raw)` (the caller
+    reports it).
+    """
+    text = raw.strip()
+    if not text:
+        return Cell(None, raw)
+    if text in ZERO_MARKS:
+        return Cell(0.0 if amount else 0, raw)
+    m = _NUMBER.match(text.replace(" ", ""))
+    if m is None:
+        return Cell(None, raw)
+    sign, digits, fraction, unit = m.groups()
+    number_text = digits.replace(",", "") + (fraction or "")
+    negative = sign in ("-", "−")
+    if amount:
+        # Decimal: 1234567元 is exactly 123.4567 万元, not 123.45670000000001
+        value = float(Decimal(number_text) / 10000) if unit == "元" else float(number_text)
+        return Cell(-value if negative else value, raw)
+    if fraction and fraction.strip(".0"):
+        count: int | float = float(number_text)
+    else:
+        count = int(digits.replace(",", ""))
+    return Cell(-count if negative else count, raw)

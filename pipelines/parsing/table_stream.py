@@ -1,0 +1,112 @@
+"""Table text as a stream of pieces: label text and runs of printed figures, in reading order.
+
+Every layout the parser meets (tab-separated grids from Word/HTML/PDF readers, Markdown pipe tables,
+`pdftotext` with or without `-layout`, pypdf, pdfminer, one cell per line) reduces to the same stream:
+TEXT pieces (what a label may be made of) and VALUES pieces (consecutive cells). Grid lines keep their
+blank cells as empty strings, because a blank cell is data (value None); free text cannot print one.
+Page numbers (`-4-`, `- 4 -`, `第4页`) are dropped here, so they are never read as figures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipelines.parsing.table_cells import ZERO_MARKS, is_number
+
+_PAGE_NUMBER = re.compile(
+    r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$"
+)
+_MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
+_DIGIT = re.compile(r"\d")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(slots=True)
+class Piece:
+    """TEXT (`values` empty) or VALUES (`text` empty) taken from line `line`."""
+
+    line: int
+    text: str = ""
+    values: list[str] = field(default_factory=list)
+    #: the values come from a grid row (tabs or pipes): empty strings are blank cells
+    grid: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        return not self.values
+
+
+def _is_vertical_char(line: str) -> bool:
+    s = line.strip()
+    return len(s) == 1 and _CJK.match(s) is not None
+
+
+def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
+    cells = [c.strip() for c in cells]
+    last_text = -1
+    for i, c in enumerate(cells):
+        if c and not is_number(c.replace(" ", "")):
+            last_text = i
+    for c in cells[: last_text + 1]:
+        # a figure left of the label is the label's numbering printed in its own cell ("1" | "属于国家秘密")
+        if c:
+            out.append(Piece(line_no, text=c.replace(" ", "")))
+    values = [c.replace(" ", "") for c in cells[last_text + 1 :]]
+    while values and not values[-1]:
+        values.pop()
+    if values:
+        out.append(Piece(line_no, values=values, grid=True))
+
+
+def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
+    has_digit = any(_DIGIT.search(p) and is_number(p) for p in parts)
+    text: list[str] = []
+    values: list[str] = []
+    for i, p in enumerate(parts):
+        numeric = is_number(p)
+        if numeric and p in ZERO_MARKS and not has_digit and not (lone_zero_ok and len(parts) == 1):
+            numeric = False  # a dash or 无 among words is not a figure
+        if numeric and i == 0 and len(parts) > 1 and not is_number(parts[1]) and p.isdigit() and len(p) <= 2:
+            numeric = False  # "1 属于国家秘密": the label's numbering
+        if numeric:
+            if text:
+                out.append(Piece(line_no, text="".join(text)))
+                text = []
+            values.append(p)
+        else:
+            if values:
+                out.append(Piece(line_no, values=values))
+                values = []
+            text.append(p)
+    if text:
+        out.append(Piece(line_no, text="".join(text)))
+    if values:
+        out.append(Piece(line_no, values=values))
+
+
+def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
+    """The pieces of lines[start:end], in reading order."""
+    out: list[Piece] = []
+    for i in range(start, min(end, len(lines))):
+        raw = lines[i]
+        stripped = raw.strip()
+        if not stripped or _PAGE_NUMBER.match(stripped):
+            continue
+        if stripped.startswith("|"):
+            cells = stripped.strip("|").split("|")
+            if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
+                continue
+            _grid_pieces(cells, i, out)
+        elif "\t" in stripped:
+            _grid_pieces(stripped.split("\t"), i, out)
+        else:
+            parts = stripped.split()
+            lone_zero_ok = True
+            if len(parts) == 1 and parts[0] == "无":
+                # 无 alone on a line: a zero cell, unless it is one character of a vertical label (无/法/提/供)
+                prev = next((lines[j] for j in range(i - 1, max(start, i - 3) - 1, -1) if lines[j].strip()), "")
+                nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
+                lone_zero_ok = not (_is_vertical_char(prev) or _is_vertical_char(nxt))
+            _text_pieces(parts, i, lone_zero_ok, out)
+    return out
