@@ -1,0 +1,1 @@
+"""Analytics over the warehouse: region of an agency, agency identity across years, continuity, quality page."""
