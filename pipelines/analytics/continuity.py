@@ -1,0 +1,105 @@
+"""The soft cross-report rule `carryover_continuity`, vectorized over the warehouse tables.
+
+carried_over(c) of an agency's year-N report must equal carried_forward(c) of its year N−1 report, for
+every applicant column c. A breach is a violation row of year N's report (location `column=<code>`,
+expected = last year's carried_forward, actual = this year's carried_over). Nothing is evaluated where
+either figure is blank, where the years are not consecutive, or where an agency has more than one
+distinct report in a year (we cannot tell which one continues); duplicates (`duplicate_of`) are ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import polars as pl
+
+from pipelines.analytics.agency import agency_key, is_aggregate
+from schemas.codes import COLUMN_CODES
+from schemas.rules import CARRYOVER_CONTINUITY
+
+VIOLATION_COLUMNS: tuple[str, ...] = (
+    "report_id",
+    "report_year",
+    "rule",
+    "location",
+    "expected",
+    "actual",
+    "message",
+)
+
+
+def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
+    """`reports` plus `agency_key` and `is_aggregate`, computed once per distinct agency / file name."""
+    title = "source_path" if "source_path" in reports.columns else None
+    keys = ["agency"] + ([title] if title else [])
+    distinct = reports.select(keys).unique()
+    agencies = distinct.get_column("agency").to_list()
+    titles = (
+        [PurePosixPath(p).stem if p else None for p in distinct.get_column(title).to_list()]
+        if title
+        else [None] * len(agencies)
+    )
+    lookup = distinct.with_columns(
+        pl.Series("agency_key", [agency_key(a) or None for a in agencies], dtype=pl.String),
+        pl.Series("is_aggregate", [is_aggregate(a, t) for a, t in zip(agencies, titles, strict=True)]),
+    )
+    return reports.join(lookup, on=keys, how="left", nulls_equal=True)
+
+
+def _volume(applications: pl.DataFrame, row_code: str, name: str) -> pl.DataFrame:
+    columns = [c for c in COLUMN_CODES if c in applications.columns]
+    return (
+        applications.filter(pl.col("row_code") == row_code)
+        .unpivot(index="report_id", on=columns, variable_name="column", value_name=name)
+        .with_columns(pl.col(name).cast(pl.Int64))
+    )
+
+
+def carryover_violations(applications: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
+    """Violation rows of rule `carryover_continuity` (columns VIOLATION_COLUMNS)."""
+    identity = reports if "agency_key" in reports.columns else with_agency_identity(reports)
+    if "duplicate_of" in identity.columns:
+        identity = identity.filter(pl.col("duplicate_of").is_null())
+    identity = (
+        identity.filter(pl.col("agency_key").is_not_null() & pl.col("report_year").is_not_null())
+        .select("report_id", "report_year", "agency_key", "is_aggregate")
+        .unique("report_id")
+        # an agency with two different reports in one year: which one continues is unknowable
+        .filter(pl.len().over("agency_key", "is_aggregate", "report_year") == 1)
+    )
+    this_year = _volume(applications, "carried_over", "carried_over").join(identity, on="report_id")
+    last_year = (
+        _volume(applications, "carried_forward", "carried_forward")
+        .join(identity, on="report_id")
+        .select(
+            pl.col("report_id").alias("previous_report_id"),
+            (pl.col("report_year") + 1).alias("report_year"),
+            "agency_key",
+            "is_aggregate",
+            "column",
+            "carried_forward",
+        )
+    )
+    pairs = this_year.join(last_year, on=["agency_key", "is_aggregate", "report_year", "column"], how="inner")
+    breaches = pairs.filter(
+        pl.col("carried_over").is_not_null()
+        & pl.col("carried_forward").is_not_null()
+        & (pl.col("carried_over") != pl.col("carried_forward"))
+    )
+    return breaches.sort("report_year", "report_id", "column").select(
+        "report_id",
+        pl.col("report_year").cast(pl.Int32),
+        pl.lit(CARRYOVER_CONTINUITY).alias("rule"),
+        pl.format("column={}", "column").alias("location"),
+        pl.col("carried_forward").cast(pl.Float64).alias("expected"),
+        pl.col("carried_over").cast(pl.Float64).alias("actual"),
+        pl.format(
+            "上年结转 ({}) of {} is {} but 结转下年度 of {} was {} (report {})",
+            "column",
+            pl.col("report_year"),
+            "carried_over",
+            pl.col("report_year") - 1,
+            "carried_forward",
+            pl.col("previous_report_id").str.slice(0, 12),
+        ).alias("message"),
+    )
