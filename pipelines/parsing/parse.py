@@ -1,14 +1,23 @@
-"""Parse one raw report file into a `ReportRecord`. Never raises: bad input becomes a `failed` record."""
+"""Parse one raw report file into a `ReportRecord`. Never raises: bad input becomes a `failed` record.
+
+Every input — empty, binary, huge, truncated, damaged, not a report at all, unreadable — yields exactly one
+record whose `problems` say specifically what was wrong; resource use is bounded by `ParseLimits`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
+import traceback
 from pathlib import Path
 from typing import Any
 
 from pipelines.parsing import decode, metadata, normalize, rules, tables
 from pipelines.parsing.formats import Extracted, UnreadableDocument
+from pipelines.parsing.limits import ParseLimits, resolve
 from pipelines.parsing.record import ReportRecord, Source
 
 
@@ -38,6 +47,22 @@ FORMAT_BY_SUFFIX: dict[str, str] = {
 }
 REPORT_SUFFIXES: frozenset[str] = frozenset(FORMAT_BY_SUFFIX)
 SIDECAR_SUFFIX = ".meta.json"
+#: the catch-all problem text: a crash caught here is still a parser bug (tests assert it never appears)
+PARSER_ERROR = "parser error on this input"
+
+#: a report heading: 政府信息公开(工作)(年度)报告, spaces removed
+_REPORT_HEADING = re.compile(r"政府信息公开.{0,8}报告")
+_YEAR_TEXT = re.compile(r"\d{4}", re.ASCII)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_AGENCY_CHARS = 200
+#: file types by `st_mode`, for "not a regular file"
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def sidecar_paths(path: Path) -> tuple[Path, Path]:
@@ -46,111 +71,305 @@ def sidecar_paths(path: Path) -> tuple[Path, Path]:
 
 
 def detect_format(data: bytes, name: str) -> str:
-    suffix = Path(name).suffix.lower()
+    """`text`/`markdown`/`html`/`pdf`/`docx` from the suffix, corrected by the content where it says otherwise
+    (a `.txt` holding HTML, a `.pdf` that is really the HTML error page a crawler saved)."""
+    suffix = Path(str(name)).suffix.lower()
     fmt = FORMAT_BY_SUFFIX.get(suffix, "text")
+    head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
+    looks_html = head.startswith((b"<!doctype html", b"<html")) or b"<table" in data[:65536].lower()
     if fmt in ("text", "markdown"):
-        head = data[:2048].lstrip().lower()
-        for bom in (b"\xef\xbb\xbf",):
-            head = head.removeprefix(bom)
-        if head.startswith((b"<!doctype html", b"<html")) or b"<table" in data[:65536].lower():
-            return "html"
         if data[:5] == b"%PDF-":
             return "pdf"
+        if looks_html:
+            return "html"
+    elif fmt == "pdf" and b"%PDF-" not in data[:1024] and looks_html:
+        return "html"
     return fmt
 
 
-def _extract(data: bytes, fmt: str) -> Extracted:
+def _format_mismatch(data: bytes, fmt: str) -> str | None:
+    """Why bytes cannot be the binary format their name claims (checked before a reader sees them)."""
+    if fmt == "pdf" and b"%PDF-" not in data[:1024]:
+        what = decode._sniff_binary(data) or ("empty" if not data.strip() else "not a PDF (no %PDF- header)")
+        return f"file named .pdf is not a PDF: content is {what}"
+    if fmt == "docx" and not data.startswith(b"PK\x03\x04"):
+        what = decode._sniff_binary(data) or ("empty" if not data.strip() else "not a ZIP container")
+        return f"file named .docx is not a Word document: content is {what}"
+    return None
+
+
+def _extract(data: bytes, fmt: str) -> tuple[Extracted, list[str]]:
     if fmt == "html":
         from pipelines.parsing.formats import html
 
-        return html.extract(data)
+        return html.extract(data), []
     if fmt == "pdf":
         from pipelines.parsing.formats import pdf
 
-        return pdf.extract(data)
+        return pdf.extract(data), []
     if fmt == "docx":
         from pipelines.parsing.formats import docx
 
-        return docx.extract(data)
-    text, encoding = decode.decode(data)
-    return Extracted(text=text, encoding=encoding)
+        return docx.extract(data), []
+    decoded = decode.decode_text(data)
+    return Extracted(text=decoded.text, encoding=decoded.encoding), decoded.problems
 
 
-def parse_bytes(data: bytes, name: str, sidecar: dict[str, Any] | None = None) -> ReportRecord:
-    """Parse the bytes of one report file named `name` (used for its suffix and provenance)."""
-    source = Source(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    record = ReportRecord(source=source)
+def _too_large(size: int, limits: ParseLimits) -> str:
+    return f"file too large: {size} bytes > limit {limits.max_file_bytes} bytes (XXGK_MAX_FILE_BYTES)"
+
+
+def _cut_long_lines(lines: list[str], limit: int) -> tuple[list[str], str | None]:
+    """Lines over the limit, cut to it (so no later step works on megabyte lines); the problem says where."""
+    long = [(number, len(line)) for number, line in enumerate(lines, start=1) if len(line) > limit]
+    if not long:
+        return lines, None
+    number, length = max(long, key=lambda item: item[1])
+    return [line[:limit] for line in lines], (
+        f"{len(long)} line{'s' if len(long) != 1 else ''} longer than {limit} characters cut to that length "
+        f"before parsing (longest: line {number}, {length} characters; XXGK_MAX_LINE_CHARS)"
+    )
+
+
+def _crash(exc: BaseException) -> str:
+    """The catch-all problem text, with where the parser failed (so the bug can be found from the record)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    return f"{PARSER_ERROR}: {type(exc).__name__}: {exc}"[:500] + where
+
+
+def _safe_name(name: object) -> str:
+    """The file name as text that survives UTF-8 (Parquet, JSON): undecodable bytes become \\xNN escapes."""
+    text = os.fspath(name) if isinstance(name, os.PathLike) else str(name)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
     try:
-        source.format = detect_format(data, name)
-        extracted = _extract(data, source.format)
-        source.encoding = extracted.encoding
-        text = normalize.normalize(extracted.text)
-        record.text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        lines = normalize.lines(text)
-        if not any(lines):
-            record.problems.append("empty document: no text")
-            return record
-        record.agency, record.year = metadata.agency_and_year(lines, extracted.title)
-        record.template = metadata.detect_template(text, record.year)
-        if record.template == "unknown" and not metadata.looks_like_report(text):
-            record.problems.append("not a disclosure report: no report title and no national table headers found")
-            return _apply_sidecar(record, sidecar)
-        if record.template in ("2019", "2021"):
-            found = tables.extract_tables(lines, record.template)
-            record.proactive, record.applications, record.appeals = found.proactive, found.applications, found.appeals
-            record.problems.extend(found.problems)
-        return rules.finalize(_apply_sidecar(record, sidecar))
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def parse_bytes(
+    data: bytes, name: str, sidecar: dict[str, Any] | None = None, *, limits: ParseLimits | None = None
+) -> ReportRecord:
+    """Parse the bytes of one report file named `name` (used for its suffix and provenance). Never raises."""
+    record = ReportRecord(source=Source(path=_safe_name(name)))
+    try:
+        data = bytes(data)
+        record.source.sha256 = hashlib.sha256(data).hexdigest()
+        record.source.size = len(data)
+        limits, limits_problem = resolve(limits)
+        if limits_problem:
+            record.problems.append(limits_problem)
+        _parse_into(record, data, limits)
     except (decode.UndecodableText, UnreadableDocument) as exc:
         record.problems.append(str(exc))
+        record.status = "failed"
     except Exception as exc:
-        record.problems.append(f"parser error on this input: {type(exc).__name__}: {exc}")
-    record.status = "failed"
+        record.problems.append(_crash(exc))
+        record.status = "failed"
     return _apply_sidecar(record, sidecar)
 
 
+def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
+    """Fill `record` from the bytes; leaves `status` = failed where the input is not a readable report."""
+    source = record.source
+    record.status = "failed"
+    if len(data) > limits.max_file_bytes:
+        record.problems.append(_too_large(len(data), limits))
+        return
+    if not data:
+        record.problems.append("empty file: 0 bytes")
+        return
+    source.format = detect_format(data, source.path)
+    if mismatch := _format_mismatch(data, source.format):
+        record.problems.append(mismatch)
+        return
+    extracted, decode_problems = _extract(data, source.format)
+    source.encoding = extracted.encoding
+    record.problems.extend(decode_problems)
+    if len(extracted.text) > limits.max_text_chars:
+        record.problems.append(
+            f"text too large: {len(extracted.text)} characters > limit {limits.max_text_chars} (XXGK_MAX_TEXT_CHARS)"
+        )
+        return
+    text = normalize.normalize(extracted.text)
+    record.text_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    lines = normalize.lines(text)
+    if not any(line.strip() for line in lines):
+        what = f"{len(data)} bytes of whitespace" if source.format in ("text", "markdown") else "no text extracted"
+        record.problems.append(f"empty document: no text ({what})")
+        return
+    if len(lines) > limits.max_lines:
+        record.problems.append(f"too many lines: {len(lines)} > limit {limits.max_lines} (XXGK_MAX_LINES)")
+        return
+    lines, cut = _cut_long_lines(lines, limits.max_line_chars)
+    if cut:
+        record.problems.append(cut)
+    record.agency, record.year = metadata.agency_and_year(lines, extracted.title)
+    record.template = metadata.detect_template(text, record.year)
+    if record.template == "unknown":
+        compact = re.sub(r"\s+", "", text)
+        if not metadata.looks_like_report(text):
+            record.problems.append("not a disclosure report: no report title and no national table headers found")
+            return
+        if not _REPORT_HEADING.search(compact):
+            record.problems.append(
+                "not a disclosure report: mentions 政府信息公开 but has no report title "
+                "(…政府信息公开…报告) and no national table headers"
+            )
+            return
+    if record.template in ("2019", "2021"):
+        found = tables.extract_tables(lines, record.template)
+        record.proactive, record.applications, record.appeals = found.proactive, found.applications, found.appeals
+        record.problems.extend(found.problems)
+    rules.finalize(record)
+    if cut and record.status == "ok":
+        record.status = "partial"  # what was cut may have held figures: the record cannot vouch for them
+
+
+def _sidecar_year(year: Any) -> int | None:
+    """A sidecar year as an int in 1990–2100, or None when the value is not a year."""
+    if isinstance(year, bool):
+        return None
+    if isinstance(year, float) and year.is_integer():
+        year = int(year)
+    if isinstance(year, str):
+        text = normalize.normalize(year).strip().removesuffix("年").strip()
+        year = int(text) if _YEAR_TEXT.fullmatch(text) else None
+    if isinstance(year, int) and 1990 <= year <= 2100:
+        return year
+    return None
+
+
 def _apply_sidecar(record: ReportRecord, sidecar: dict[str, Any] | None) -> ReportRecord:
-    """The sidecar wins over the text for agency and year (warehouse.md)."""
-    if not sidecar:
+    """The sidecar wins over the text for agency and year (warehouse.md); unusable values are named."""
+    if sidecar is None:
         return record
-    agency = sidecar.get("agency")
-    if isinstance(agency, str) and agency.strip():
-        record.agency = normalize.normalize(agency).strip()
-    year = sidecar.get("year")
-    if isinstance(year, int) and not isinstance(year, bool) and 1990 <= year <= 2100:
-        record.year = year
-    elif isinstance(year, str) and year.strip().isdigit() and 1990 <= int(year) <= 2100:
-        record.year = int(year)
-    elif year is not None:
-        record.problems.append(f"sidecar year ignored: {year!r} is not a year")
+    try:
+        if not isinstance(sidecar, dict):
+            record.problems.append(f"sidecar ignored: not a JSON object but {type(sidecar).__name__}")
+            return record
+        agency = sidecar.get("agency")
+        if isinstance(agency, str) and agency.strip():
+            cleaned = _CONTROL_CHARS.sub("", normalize.normalize(agency)).strip()
+            if len(cleaned) > _MAX_AGENCY_CHARS:
+                record.problems.append(f"sidecar agency ignored: {len(cleaned)} characters > {_MAX_AGENCY_CHARS}")
+            elif cleaned:
+                record.agency = cleaned
+        elif agency is not None and not isinstance(agency, str):
+            record.problems.append(f"sidecar agency ignored: {_short(agency)} is not text")
+        year = sidecar.get("year")
+        if year is not None:
+            if (value := _sidecar_year(year)) is not None:
+                record.year = value
+            else:
+                record.problems.append(f"sidecar year ignored: {_short(year)} is not a year (1990–2100)")
+    except Exception as exc:
+        record.problems.append(f"sidecar ignored: {type(exc).__name__}: {exc}"[:300])
     return record
 
 
-def read_sidecar(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The sidecar of a report file, and a problem text if one exists but cannot be used."""
-    for candidate in sidecar_paths(path):
-        if not candidate.is_file():
-            continue
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_sidecar(path: Path, *, max_bytes: int | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """The sidecar of a report file, and a problem text if one exists but cannot be used. Never raises."""
+    limit = max_bytes if max_bytes is not None else resolve(None)[0].max_sidecar_bytes
+    for candidate in sidecar_paths(Path(path)):
         try:
+            if not candidate.is_file():
+                continue
+            size = candidate.stat().st_size
+            if size > limit:
+                return None, f"sidecar {candidate.name} ignored: {size} bytes > limit {limit} (XXGK_MAX_SIDECAR_BYTES)"
             value = json.loads(candidate.read_bytes().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return None, f"sidecar {candidate.name} ignored: not valid JSON ({exc})"
+        except OSError as exc:
+            return None, f"sidecar {candidate.name} ignored: unreadable ({exc.strerror or exc})"
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            return None, f"sidecar {candidate.name} ignored: not valid JSON ({_short_error(exc)})"
         if not isinstance(value, dict):
-            return None, f"sidecar {candidate.name} ignored: not a JSON object"
+            return None, f"sidecar {candidate.name} ignored: not a JSON object but {type(value).__name__}"
         return value, None
     return None, None
 
 
-def parse_file(path: Path, raw_root: Path | None = None) -> ReportRecord:
-    """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises."""
-    name = path.relative_to(raw_root).as_posix() if raw_root is not None else path.as_posix()
+def _short_error(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _relative_name(path: Path, raw_root: Path | None) -> str:
+    if raw_root is None:
+        return _safe_name(path.as_posix())
     try:
-        data = path.read_bytes()
+        return _safe_name(path.relative_to(raw_root).as_posix())
+    except ValueError:
+        return _safe_name(Path(os.path.relpath(path, raw_root)).as_posix())
+
+
+def _read_limited(path: Path, limits: ParseLimits) -> tuple[bytes | None, ReportRecord | None]:
+    """(bytes, None) for a regular file within the size limit, else (None, a `failed` "too large" record).
+
+    The file type is checked before opening (opening a FIFO would block the build forever), and the file is
+    opened non-blocking and read only up to the limit (it may grow between stat and read)."""
+    st = os.stat(path)
+    for is_kind, kind in _FILE_KINDS:
+        if is_kind(st.st_mode):
+            raise _NotRegular(f"unreadable file: not a regular file ({kind})")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limits.max_file_bytes + 1)
+        if len(data) <= limits.max_file_bytes:
+            return data, None
+        # too large: hash the whole file in chunks so the record still carries the file's identity
+        h = hashlib.sha256(data)
+        size = len(data)
+        del data
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    record = ReportRecord(source=Source(path="", sha256=h.hexdigest(), size=size))
+    record.problems.append(_too_large(size, limits))
+    return None, record
+
+
+class _NotRegular(OSError):
+    pass
+
+
+def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits | None = None) -> ReportRecord:
+    """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises."""
+    path = Path(path)
+    name = _relative_name(path, raw_root)
+    resolved, limits_problem = resolve(limits)
+    try:
+        data, refused = _read_limited(path, resolved)
+    except _NotRegular as exc:
+        record = ReportRecord(source=Source(path=name))
+        record.problems.append(str(exc))
+        return record
     except OSError as exc:
         record = ReportRecord(source=Source(path=name))
         record.problems.append(f"unreadable file: {exc.strerror or exc}")
         return record
-    sidecar, sidecar_problem = read_sidecar(path)
-    record = parse_bytes(data, name, sidecar)
+    except Exception as exc:
+        record = ReportRecord(source=Source(path=name))
+        record.problems.append(_crash(exc))
+        return record
+    sidecar, sidecar_problem = read_sidecar(path, max_bytes=resolved.max_sidecar_bytes)
+    if refused is not None:
+        refused.source.path = name
+        refused.source.format = FORMAT_BY_SUFFIX.get(path.suffix.lower(), "text")
+        record = _apply_sidecar(refused, sidecar)
+    else:
+        assert data is not None
+        record = parse_bytes(data, name, sidecar, limits=resolved)
+    if limits_problem:
+        record.problems.insert(0, limits_problem)
     if sidecar_problem:
         record.problems.append(sidecar_problem)
     return record
