@@ -90,8 +90,9 @@ def test_bi_tools_connect_through_sqlalchemy_duckdb_engine(warehouse: Path) -> N
     """What Superset does: a SQLAlchemy engine on duckdb-engine, read-only, list views, run a query."""
     sqlalchemy = pytest.importorskip("sqlalchemy")
     pytest.importorskip("duckdb_engine")
-    url = f"duckdb:///{warehouse / 'xxgk.duckdb'}"
-    engine = sqlalchemy.create_engine(url, connect_args={"read_only": True})
+    # the URI a Superset user pastes (docs/analytics.md): absolute path, read-only through the URL
+    url = f"duckdb:///{warehouse / 'xxgk.duckdb'}?access_mode=READ_ONLY"
+    engine = sqlalchemy.create_engine(url)
     with engine.connect() as conn:
         views = set(sqlalchemy.inspect(conn).get_view_names())
         assert {"agency_year", "agency_year_all"} <= views
