@@ -1,0 +1,289 @@
+"""HTML → report text, with every data-table row as one line of tab-separated cells.
+
+- Encoding: a BOM wins, then the charset the page declares (`<meta charset>` or `http-equiv`), checked by
+  decoding strictly; GB2312/GBK declarations are decoded as GB18030 (their superset: pages labelled
+  GB2312 routinely hold GBK-only characters). A page whose bytes contradict its declaration falls back to
+  the byte-level detector of `decode.py`.
+- Parsing: lxml's HTML parser (libxml2), which repairs the tag soup of CMS-generated pages.
+- Tables: a table that holds another table is page layout — its cells are read as ordinary blocks; an
+  innermost table is data and is rebuilt as a grid honouring rowspan/colspan. A merged cell's text sits at
+  its first grid position, the positions it spans stay empty, so every row has the full width and a blank
+  cell stays in its column (the layout of a table pasted from Word, which `tables.py` reads).
+- Page chrome is ignored: scripts, styles, forms, `<nav>`/`<header>`/`<footer>`/`<aside>`, hidden elements,
+  and blocks whose class or id names a menu, footer, breadcrumb or sidebar — unless they hold a table.
+- Title: `<meta name="ArticleTitle">` (the Chinese government CMS convention), then headings and
+  `*title*` elements, then `<title>` split at its site-name separators; the first that names an agency and
+  a year (`metadata.agency_and_year`) wins.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+import lxml.html
+from lxml import etree
+
+from pipelines.parsing import decode, metadata
+from pipelines.parsing.formats import Extracted
+
+#: declared charsets decoded with a superset codec
+_CHARSET_ALIASES: dict[str, str] = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "csgb2312": "gb18030",
+    "euc-cn": "gb18030",
+    "gb18030": "gb18030",
+    "utf8": "utf-8",
+    "big5": "big5hkscs",
+}
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "link", "iframe",
+                        "object", "embed", "svg", "canvas", "select", "option", "button", "input", "textarea",
+                        "map", "audio", "video"})  # fmt: skip
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form"})
+_CHROME_NAME = re.compile(
+    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|menus|submenu|footer|foot|breadcrumbs?|crumbs?|sidebar|side|"
+    r"header|share|copyright|banner|topbar|toolbar|search|login|skip|position|location|weizhi)(?:$|[-_\s\d])",
+    re.IGNORECASE,
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
+                         "ol", "dl", "dt", "dd", "blockquote", "pre", "center", "address", "figure", "figcaption",
+                         "caption", "hr", "table", "tr", "td", "th", "tbody", "thead", "tfoot", "body", "html",
+                         "header", "footer", "nav", "aside", "form", "fieldset", "legend"})  # fmt: skip
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－| - )\s*")
+_MAX_SPAN = 200
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _clean(text: str) -> str:
+    """Collapse HTML whitespace; drop the spaces between two CJK characters (source line wrapping)."""
+    text = _SPACES.sub(" ", text).strip()
+    if " " not in text:
+        return text
+    parts = text.split(" ")
+    out = parts[0]
+    for part in parts[1:]:
+        if out and part and _is_wide(out[-1]) and _is_wide(part[0]):
+            out += part
+        else:
+            out += " " + part
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# bytes → str
+# --------------------------------------------------------------------------------------------
+def _codec(name: str) -> str | None:
+    name = name.strip().lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes) -> tuple[str, str]:
+    """(text, encoding): BOM, then the declared charset if the bytes agree, then byte-level detection."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode.decode(data)
+    m = _META_CHARSET.search(data[:8192])
+    codec = _codec(m.group(1).decode("ascii", "replace")) if m else None
+    if codec is not None and not codec.startswith("utf-16"):
+        try:
+            return data.decode(codec), "gb18030" if codec == "gb18030" else codec
+        except UnicodeDecodeError:
+            pass  # mislabelled page: the bytes decide
+    return decode.decode(data)
+
+
+# --------------------------------------------------------------------------------------------
+# tree → lines
+# --------------------------------------------------------------------------------------------
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _hidden(el: etree._Element) -> bool:
+    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+
+
+def _is_chrome(el: etree._Element) -> bool:
+    """Navigation, header, footer and sidebar blocks — but never one that holds a table."""
+    tag = _tag(el)
+    named = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+    if (
+        tag not in _CHROME_TAGS
+        and not (named and _CHROME_NAME.search(named))
+        and el.get("role")
+        not in (
+            "navigation",
+            "banner",
+            "contentinfo",
+        )
+    ):
+        return False
+    return next(el.iter("table"), None) is None
+
+
+def _span(value: str | None) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return min(max(n, 1), _MAX_SPAN)
+
+
+def _own_rows(table: etree._Element) -> list[etree._Element]:
+    rows: list[etree._Element] = []
+    for child in table:
+        tag = _tag(child)
+        if tag == "tr":
+            rows.append(child)
+        elif tag in ("thead", "tbody", "tfoot"):
+            rows.extend(c for c in child if _tag(c) == "tr")
+    return rows
+
+
+def _cell_text(cell: etree._Element) -> str:
+    """A cell's text on one line: its own line breaks (br, p, div) are joined like wrapped lines."""
+    lines = _Writer()
+    lines.walk_children(cell)
+    lines.flush()
+    text = ""
+    for part in lines.lines:
+        if text and not (_is_wide(text[-1]) or _is_wide(part[0])):
+            text += " "
+        text += part
+    return text.replace("\t", " ")
+
+
+def table_grid(table: etree._Element) -> list[list[str]]:
+    """The table as a full-width grid: rowspan/colspan expanded, spanned positions left empty."""
+    rows = _own_rows(table)
+    grid: dict[tuple[int, int], str] = {}
+    occupied: set[tuple[int, int]] = set()
+    width = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr:
+            if _tag(cell) not in ("td", "th") or _hidden(cell):
+                continue
+            while (r, c) in occupied:
+                c += 1
+            rowspan, colspan = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    occupied.add((r + dr, c + dc))
+            grid[(r, c)] = _cell_text(cell)
+            c += colspan
+            width = max(width, c)
+        width = max(width, max((cc + 1 for rr, cc in occupied if rr == r), default=0))
+    out = [[grid.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+    return [row for row in out if any(row)]
+
+
+class _Writer:
+    """Accumulates inline text into lines; block elements end lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._buffer: list[str] = []
+
+    def text(self, text: str | None) -> None:
+        if text:
+            self._buffer.append(text)
+
+    def flush(self) -> None:
+        line = _clean("".join(self._buffer))
+        self._buffer = []
+        if line:
+            self.lines.append(line)
+
+    def walk_children(self, el: etree._Element) -> None:
+        self.text(el.text)
+        for child in el:
+            self.walk(child)
+            self.text(child.tail)
+
+    def walk(self, el: etree._Element) -> None:
+        tag = _tag(el)
+        if not tag or tag in _SKIP_TAGS or _hidden(el) or _is_chrome(el):
+            return
+        if tag == "br":
+            self.flush()
+            return
+        if tag == "table" and next(el.iterdescendants("table"), None) is None:
+            self.flush()
+            self.lines.extend("\t".join(row) for row in table_grid(el))
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            self.flush()
+        self.walk_children(el)
+        if block:
+            self.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# title
+# --------------------------------------------------------------------------------------------
+def _title_candidates(root: etree._Element) -> list[str]:
+    found: list[str] = []
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() in ("articletitle", "title") and meta.get("content"):
+            found.append(meta.get("content") or "")
+    for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong"):
+        tag = _tag(el)
+        named = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if tag.startswith("h") or "title" in named or "biaoti" in named:
+            text = _clean(el.text_content())
+            if 0 < len(text) <= 80:
+                found.append(text)
+    title_el = root.find(".//title")
+    if title_el is not None:
+        text = _clean(title_el.text_content())
+        found.extend(p for p in _TITLE_SEPARATORS.split(text) if p)
+        found.append(text)
+    return [_clean(t) for t in found if "报告" in t or "年报" in t]
+
+
+def best_title(root: etree._Element) -> str | None:
+    """The first candidate naming both agency and year; else the first naming a year; else None."""
+    candidates = _title_candidates(root)
+    with_year: str | None = None
+    for text in candidates:
+        agency, year = metadata.agency_and_year([text])
+        if agency and year:
+            return text
+        if year and with_year is None and "政府信息公开" in text:
+            with_year = text
+    return with_year
+
+
+def extract(data: bytes) -> Extracted:
+    text, encoding = decode_html(data)
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if not text.strip():
+        return Extracted(text="", encoding=encoding)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return Extracted(text="", encoding=encoding)
+    title = best_title(root)
+    writer = _Writer()
+    body = root.find("body")
+    writer.walk(body if body is not None else root)
+    writer.flush()
+    return Extracted(text="\n".join(writer.lines) + "\n", encoding=encoding, title=title)
