@@ -20,10 +20,25 @@ _NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|�
 
 def is_number(piece: str) -> bool:
     """Whether a whitespace-free piece of text is a printed figure (or a zero mark)."""
-    return piece in ZERO_MARKS or _NUMBER.match(piece) is not None
+    return piece.isascii() and piece.isdigit() or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
+
+
+_READ_CACHE: dict[tuple[str, bool], int | float | None] = {}
 
 
 def read_cell(raw: str, amount: bool = False) -> Cell:
+    """As `read_value`, memoised on the printed text (the same few texts fill most cells)."""
+    key = (raw, amount)
+    try:
+        return Cell(_READ_CACHE[key], raw)
+    except KeyError:
+        cell = read_value(raw, amount)
+        if len(_READ_CACHE) < 50_000:
+            _READ_CACHE[key] = cell.value
+        return cell
+
+
+def read_value(raw: str, amount: bool = False) -> Cell:
     """The cell value of a printed figure; `amount` cells are 万元 floats, the others integer counts.
 
     A blank cell is `Cell(None, "")`. Text that is not a figure gives `Cell(None, raw)` (the caller

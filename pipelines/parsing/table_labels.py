@@ -9,6 +9,7 @@ overlap against the (small) label set tried, for typos.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from schemas.codes import APPLICATION_ROWS, PROACTIVE_ITEMS, PROCEEDINGS
 
@@ -85,21 +86,24 @@ class LabelMatcher:
 
     def __init__(self, codes: list[str], phrases: dict[str, tuple[str, ...]], exact: dict[str, str], labels: list[str]):
         self.codes = codes
-        self._phrases = [(p, i) for i, c in enumerate(codes) for p in phrases.get(c, ())]
+        by_phrase = {p: i for i, c in enumerate(codes) for p in phrases.get(c, ())}
+        self._row_of = by_phrase
+        # one alternation instead of a loop over phrases: a single scan of each fragment
+        self._pattern = re.compile("|".join(map(re.escape, sorted(by_phrase, key=len, reverse=True))))
         self._exact = {w: i for i, c in enumerate(codes) if (w := exact.get(c))}
         self._grams = [(_bigrams(compact(strip_numbering(label))), i) for i, label in enumerate(labels)]
 
     def match(self, text: str) -> int | None:
-        for phrase, i in self._phrases:
-            if phrase in text:
-                return i
+        m = self._pattern.search(text)
+        if m is not None:
+            return self._row_of[m.group()]
         core = compact(strip_numbering(text))
         return self._exact.get(core)
 
-    def fuzzy(self, text: str, threshold: float = 0.5) -> int | None:
+    def fuzzy(self, text: str, threshold: float = 0.6) -> int | None:
         """Best label by bigram overlap (Dice), for typo'd labels that carry figures."""
         grams = _bigrams(compact(strip_numbering(text)))
-        if len(grams) < 2:
+        if len(grams) < 3:
             return None
         best, best_score = None, threshold
         for label_grams, i in self._grams:
@@ -121,11 +125,13 @@ def _check_phrases() -> None:
 _check_phrases()
 
 
+@cache
 def application_matcher(template: str) -> LabelMatcher:
     rows = APPLICATION_ROWS[template]
     return LabelMatcher([r.code for r in rows], _ROW_PHRASES, _ROW_EXACT, [r.label for r in rows])
 
 
+@cache
 def proactive_matcher(template: str) -> tuple[LabelMatcher, list[tuple[str, str, tuple[str, ...]]]]:
     """Matcher over the (item, subject) rows of table 2, and those rows with their metric codes."""
     rows = [
@@ -135,5 +141,6 @@ def proactive_matcher(template: str) -> tuple[LabelMatcher, list[tuple[str, str,
     return LabelMatcher([r[1] for r in rows], _SUBJECT_PHRASES, {}, labels), rows
 
 
+@cache
 def proceeding_matcher() -> LabelMatcher:
     return LabelMatcher([p.code for p in PROCEEDINGS], _PROCEEDING_PHRASES, {}, [p.label for p in PROCEEDINGS])

@@ -46,13 +46,13 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
     cells = [c.strip() for c in cells]
     last_text = -1
     for i, c in enumerate(cells):
-        if c and not is_number(c.replace(" ", "")):
+        if c and not c.isdigit() and not is_number(c.replace(" ", "")):
             last_text = i
     for c in cells[: last_text + 1]:
         # a figure left of the label is the label's numbering printed in its own cell ("1" | "属于国家秘密")
         if c:
             out.append(Piece(line_no, text=c.replace(" ", "")))
-    values = [c.replace(" ", "") for c in cells[last_text + 1 :]]
+    values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     while values and not values[-1]:
         values.pop()
     if values:
@@ -60,13 +60,12 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
 
 
 def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
-    has_digit = any(_DIGIT.search(p) and is_number(p) for p in parts)
     text: list[str] = []
     values: list[str] = []
     for i, p in enumerate(parts):
         numeric = is_number(p)
-        if numeric and p in ZERO_MARKS and not has_digit and not (lone_zero_ok and len(parts) == 1):
-            numeric = False  # a dash or 无 among words is not a figure
+        if numeric and not lone_zero_ok:
+            numeric = False  # 无 as one character of a label printed vertically
         if numeric and i == 0 and len(parts) > 1 and not is_number(parts[1]) and p.isdigit() and len(p) <= 2:
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:

@@ -67,14 +67,21 @@ class Tables:
 def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
     for i in range(start, len(compacts)):
         c = compacts[i]
-        if len(c) <= max_len and any(h in c for h in headings):
+        if c and len(c) <= max_len and any(h in c for h in headings):
             return i
     return None
 
 
+def _heading_text(line: str) -> str:
+    """Compact text of a line that may be a heading (long lines are prose or table rows: left empty)."""
+    if len(line) > 80 or ("情况" not in line and "第二十条" not in line and "新收" not in line):
+        return "" if "结转下年度" not in line and "行政复议" not in line else compact(line)
+    return compact(line)
+
+
 def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Line ranges of tables 2, 3 and 4 (start, end); an empty range where a table is not found."""
-    compacts = [compact(line) for line in lines]
+    compacts = [_heading_text(line) for line in lines]
     n = len(lines)
     t2 = _find_heading(compacts, _T2_HEADINGS, 0)
     if t2 is None:
@@ -108,19 +115,22 @@ class _Label:
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
     events: list[_Label] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
+    after_label = False  # text right after a label (no figures between) may be its wrapped tail
     for pos, p in enumerate(pieces):
         if not p.is_text:
             pending = None
+            after_label = False
             continue
         row = matcher.match(p.text)
         if row is None and pending is not None:
             row = matcher.match(pending + p.text)
-        if row is None and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
+        if row is None and not after_label and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
             row = matcher.fuzzy(p.text)
         if row is None:
-            pending = p.text
+            pending = None if after_label else p.text
         else:
             pending = None
+            after_label = True
             events.append(_Label(row, pos))
     return events
 
