@@ -51,6 +51,9 @@ def test_empty_names() -> None:
         ("全州县人民政府", "全州县2023年政府信息公开工作年度报告", False),  # 全州县 is a place name
         ("全椒县民政局", None, False),
         ("全南县人民政府", "全南县2023年政府信息公开工作年度报告", False),
+        ("洛阳市", "洛阳市2021年政府信息公开工作年度报告", True),  # a bare territory: the city-wide report
+        ("河南省洛阳市", None, True),
+        ("洛阳市人民政府", None, False),
         (None, None, False),
     ],
 )

@@ -62,7 +62,11 @@ def is_aggregate(agency: str | None, title: str | None = None) -> bool:
     """True when the report covers a whole territory (its members report separately too).
 
     A pure function of the agency name and the title (or file name); used so that sums over agencies
-    do not count the members twice.
+    do not count the members twice. An "agency" that is only a territory (洛阳市, 河南省洛阳市) is the
+    territory's report, not one body's: 北京市2023年政府信息公开工作年度报告 is the city-wide summary.
     """
-    text = _clean(agency) + "|" + _clean(title)
-    return bool(_AGGREGATE.search(text))
+    name = _clean(agency)
+    if _AGGREGATE.search(name + "|" + _clean(title)):
+        return True
+    chain = _chain(name)
+    return bool(chain) and sum(len(key) for key, _ in chain) == len(name)
