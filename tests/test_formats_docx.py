@@ -1,0 +1,103 @@
+"""Word reader: .docx reports built here with python-docx (merged cells as Word writes them: gridSpan and
+vMerge), in both national formats — every figure asserted through the whole parse."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+from test_formats_layouts import TRUTH_2019_FULL, TRUTH_2021, Table, expand, expected_rows, report_blocks
+
+from pipelines.parsing import parse_bytes
+from pipelines.parsing.formats import UnreadableDocument, docx
+from pipelines.parsing.normalize import lines as split_lines
+from pipelines.parsing.normalize import normalize
+from schemas.codes import APPLICATION_ROWS, proactive_keys
+
+
+def _add_table(document: Document, table: Table) -> None:
+    grid = expand(table)
+    word = document.add_table(rows=len(grid), cols=len(grid[0]))
+    word.style = "Table Grid"
+    occupied: set[tuple[int, int]] = set()
+    for r, row in enumerate(table):
+        c = 0
+        for cell in row:
+            while (r, c) in occupied:
+                c += 1
+            occupied.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            target = word.cell(r, c)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target = target.merge(word.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target.text = cell.text
+            c += cell.colspan
+
+
+def build_docx(truth: dict, core_title: str = "") -> bytes:
+    document = Document()
+    document.core_properties.title = core_title
+    for i, block in enumerate(report_blocks(truth)):
+        if isinstance(block, str):
+            if i == 0:
+                document.add_heading(block, level=1)
+            else:
+                document.add_paragraph(block)
+        else:
+            _add_table(document, block)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("truth", [TRUTH_2021, TRUTH_2019_FULL], ids=["2021", "2019"])
+def test_tables_are_grids_with_merged_cells_once(truth: dict) -> None:
+    extracted = docx.extract(build_docx(truth))
+    lines = split_lines(normalize(extracted.text))
+    for table in report_blocks(truth):
+        if isinstance(table, str):
+            assert normalize(table) in lines  # paragraphs are lines
+            continue
+        block = split_lines(normalize("\n".join(expected_rows(table))))
+        start = lines.index(block[0])
+        assert lines[start : start + len(block)] == block
+
+
+@pytest.mark.parametrize("truth", [TRUTH_2021, TRUTH_2019_FULL], ids=["2021", "2019"])
+def test_docx_report_gives_every_figure(truth: dict) -> None:
+    record = parse_bytes(build_docx(truth), "report.docx")
+    got = record.to_json()
+    template = truth["template"]
+    assert record.source.format == "docx"
+    assert (got["agency"], got["year"], got["template"]) == (truth["agency"], truth["year"], template)
+    assert set(got["proactive"]) == set(proactive_keys(template))
+    for key, value in truth["proactive"].items():
+        assert got["proactive"][key] == value, key
+    assert list(got["applications"]) == [r.code for r in APPLICATION_ROWS[template]]
+    assert got["applications"] == truth["applications"]
+    assert got["appeals"] == truth["appeals"]
+    assert got["violations"] == []
+    assert record.status == "ok", record.problems
+
+
+def test_core_title_is_used_only_when_it_names_agency_and_year() -> None:
+    assert docx.extract(build_docx(TRUTH_2021, "甲县人民政府2021年政府信息公开工作年度报告")).title == (
+        "甲县人民政府2021年政府信息公开工作年度报告"
+    )
+    assert docx.extract(build_docx(TRUTH_2021, "Microsoft Word - 年报.docx")).title is None
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"PK\x03\x04 not really a zip", "corrupt Word file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Word 97-2003 (.doc) file"),
+        (b"", "corrupt Word file"),
+    ],
+    ids=["truncated-zip", "legacy-doc", "empty"],
+)
+def test_unreadable_word_files_fail_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableDocument, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        docx.extract(data)
+    record = parse_bytes(data, "broken.docx")  # parse.py may recognise the bytes first; either way: failed
+    assert record.status == "failed" and record.problems
