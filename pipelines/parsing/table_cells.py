@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|�
 
 def is_number(piece: str) -> bool:
     """Whether a whitespace-free piece of text is a printed figure (or a zero mark)."""
-    return piece.isascii() and piece.isdigit() or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
+    return (piece.isascii() and piece.isdigit()) or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
 
 
 _READ_CACHE: dict[tuple[str, bool], int | float | None] = {}

@@ -46,7 +46,8 @@ _ROW_PHRASES: dict[str, tuple[str, ...]] = {
     "other_processing": ("其他处理",),
     "carried_forward": ("结转下年度", "下年度继续办理"),
 }
-#: Rows whose label is a bare common word: the fragment must be exactly that word (after numbering).
+#: Rows whose label is a bare common word: the fragment must be exactly that word after its numbering
+#: (without numbering 其他 and 总计 are the column headers).
 _ROW_EXACT: dict[str, str] = {"other_other": "其他", "outcome_total": "总计"}
 
 #: Table-2 subjects: distinctive phrases of the printed subject labels.
@@ -97,8 +98,12 @@ class LabelMatcher:
         m = self._pattern.search(text)
         if m is not None:
             return self._row_of[m.group()]
-        core = compact(strip_numbering(text))
-        return self._exact.get(core)
+        if not self._exact or len(text) > 12:
+            return None
+        stripped = strip_numbering(text)
+        if stripped == text.replace(" ", ""):
+            return None  # 其他 / 总计 without numbering: a column header, not the row (3.其他, (七)总计)
+        return self._exact.get(compact(stripped))
 
     def fuzzy(self, text: str, threshold: float = 0.6) -> int | None:
         """Best label by bigram overlap (Dice), for typo'd labels that carry figures."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines.parsing.table_cells import ZERO_MARKS, is_number
+from pipelines.parsing.table_cells import is_number
 
 _PAGE_NUMBER = re.compile(
     r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$"
@@ -39,7 +39,7 @@ class Piece:
 
 def _is_vertical_char(line: str) -> bool:
     s = line.strip()
-    return len(s) == 1 and _CJK.match(s) is not None
+    return len(s) == 1 and s != "无" and _CJK.match(s) is not None
 
 
 def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
@@ -103,9 +103,9 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
             parts = stripped.split()
             lone_zero_ok = True
             if len(parts) == 1 and parts[0] == "无":
-                # 无 alone on a line: a zero cell, unless it is one character of a vertical label (无/法/提/供)
-                prev = next((lines[j] for j in range(i - 1, max(start, i - 3) - 1, -1) if lines[j].strip()), "")
+                # 无 alone on a line: a zero cell, unless it starts a label printed one character per
+                # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
                 nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
-                lone_zero_ok = not (_is_vertical_char(prev) or _is_vertical_char(nxt))
+                lone_zero_ok = not _is_vertical_char(nxt)
             _text_pieces(parts, i, lone_zero_ok, out)
     return out

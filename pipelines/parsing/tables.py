@@ -201,9 +201,10 @@ def _fit_grid(values: list[str], width: int) -> list[str]:
 Reading = dict[int, list[str]]  # row index -> raw cells
 
 
-def _table3_columns(pieces: list[Piece], first_anchor_pos: int) -> tuple[str, ...]:
-    header = "".join(p.text for p in pieces[:first_anchor_pos] if p.is_text)
-    if any(alias in header for alias in LEGAL_PERSON_SUBTOTAL.aliases):
+def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
+    # the header may come after the labels (pdfminer) and be broken into pieces (小 / 计)
+    text = "".join(p.text for p in pieces if p.is_text)
+    if any(alias in text for alias in LEGAL_PERSON_SUBTOTAL.aliases):
         return (*COLUMN_CODES[:6], LEGAL_PERSON_SUBTOTAL.code, COLUMN_CODES[6])
     return COLUMN_CODES
 
@@ -278,7 +279,7 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
     if not anchors:
         problems.append("table 3: no row label of the national format found")
         return {}
-    columns = _table3_columns(pieces, anchors[0].pos)
+    columns = _table3_columns(pieces)
     width = len(columns)
     blocks = _blocks(pieces, anchors, len(codes))
     options: list[list[tuple[str, Reading]]] = []
@@ -342,6 +343,18 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
             # one grid row per subject: positional, blank cells kept
             for r, g, w in zip(block.rows, block.groups, widths, strict=True):
                 raw[r] = _fit_grid(g.values, w)[:w]
+            continue
+        items = {rows[r][0] for r in block.rows}
+        w0 = widths[0]
+        if block.labels_first and len(items) == 1 and len(values) > sum(widths) and len(values) % w0 == 0:
+            # column by column with a local row printed after the national ones (其他主动公开文件)
+            m = len(values) // w0
+            for k, r in enumerate(block.rows):
+                raw[r] = [values[j * m + k] for j in range(w0)]
+            problems.append(
+                f"table 2 item {rows[block.rows[0]][0]}: "
+                f"{m - len(block.rows)} row(s) not in the national format ignored"
+            )
             continue
         if block.labels_first and len(values) == sum(widths):
             # column by column within each item (pdfminer): all subjects' first metric, then the second…
