@@ -64,11 +64,24 @@ def _build_help(xxgk: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Corpus
 # ---------------------------------------------------------------------------------------------------
+def _generator_digest() -> str:
+    """Hash of the generator's source: a cached corpus from an older generator is regenerated."""
+    import hashlib
+
+    import pipelines.synth
+
+    h = hashlib.sha256()
+    for f in sorted(Path(pipelines.synth.__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def corpus(cache: Path, n: int, seed: int) -> Path:
     """A directory of N synthetic reports (generated once, then reused: generation is not measured)."""
     dest = cache / f"seed{seed}-n{n}"
     marker = dest / ".complete"
-    if marker.exists():
+    digest = _generator_digest()
+    if marker.exists() and json.loads(marker.read_text()).get("generator") == digest:
         return dest
     from pipelines.synth import write_corpus  # the project's generator, with known truth
 
@@ -77,13 +90,14 @@ def corpus(cache: Path, n: int, seed: int) -> Path:
     dest.mkdir(parents=True)
     start = time.perf_counter()
     write_corpus(dest, n, seed=seed)
-    marker.write_text(json.dumps({"n": n, "seed": seed, "generate_s": time.perf_counter() - start}))
+    elapsed = time.perf_counter() - start
+    marker.write_text(json.dumps({"n": n, "seed": seed, "generator": digest, "generate_s": elapsed}))
     return dest
 
 
 def link_tree(src: Path, dst: Path) -> None:
     """Hard-link copy: a fresh raw folder in no time and no extra disk (the files are never written to)."""
-    shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns(".complete", "truth.jsonl"))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -210,7 +210,9 @@ def report_files(raw: Path) -> Iterator[Path]:
 
 
 def _decode(data: bytes) -> str:
-    """The fast path every decoder takes first: UTF-8 (with or without BOM), else GB18030."""
+    """What every decoder must do at least: a UTF-16 BOM, else UTF-8 (with or without BOM), else GB18030."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -47,9 +47,10 @@ def test_floor_reads_every_report_and_finds_its_numbers(tmp_path: Path) -> None:
     (tmp_path / "a" / "r1.txt").write_text("2021年 新收 12 件, 收费 0.5 万元, 增减 -3", encoding="utf-8")
     (tmp_path / "r2.md").write_bytes("二、上年结转 7".encode("gb18030"))
     (tmp_path / "r2.meta.json").write_text('{"year": 2021}')  # a sidecar is not a report
+    (tmp_path / "r3.txt").write_bytes("\ufeff结转 4".encode("utf-16-le"))
     stats = harness.floor(tmp_path)
-    assert stats["files"] == 2
-    assert stats["numbers"] == 5  # 2021, 12, 0.5, -3, 7
+    assert stats["files"] == 3
+    assert stats["numbers"] == 6  # 2021, 12, 0.5, -3, 7, 4
 
 
 needs_build = pytest.mark.skipif(
