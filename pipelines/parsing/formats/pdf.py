@@ -432,6 +432,8 @@ def extract(data: bytes) -> Extracted:
             raise UnreadableDocument("encrypted PDF: a password is needed to read it") from exc
         raise UnreadableDocument(f"corrupt PDF: {message}") from exc
     try:
+        if len(document) == 0:
+            raise UnreadableDocument("corrupt PDF: the document has no pages")
         pages: list[_Page] = []
         for i in range(len(document)):
             page = document[i]

@@ -1,0 +1,97 @@
+"""PDF reader: the real Huai'an report read exactly from its PDF; scans and damaged files fail with a reason."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from pipelines.parsing import parse_bytes, parse_file
+from pipelines.parsing.formats import UnreadableDocument, pdf
+from pipelines.parsing.normalize import lines as split_lines
+from pipelines.parsing.normalize import normalize
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+HUAIAN = REAL / "huaian_2024.pdf"
+
+
+@pytest.fixture(scope="module")
+def huaian_lines() -> list[str]:
+    return split_lines(normalize(pdf.extract(HUAIAN.read_bytes()).text))
+
+
+def test_huaian_pdf_gives_exactly_the_expected_figures() -> None:
+    expected = json.loads((REAL / "huaian_2024.expected.json").read_text(encoding="utf-8"))
+    record = parse_file(HUAIAN)
+    got = record.to_json()
+    assert record.source.format == "pdf"
+    for key in ("agency", "year", "template", "proactive", "applications", "appeals", "violations"):
+        assert got[key] == expected[key], key
+    assert record.status == "ok" and not record.problems
+
+
+def test_huaian_table_rows_are_tab_separated_lines(huaian_lines: list[str]) -> None:
+    # a label wrapped over two lines in its cell stays in its row; the merged group cells sit once
+    for row in (
+        "规章\t1\t0\t11",
+        "行政规范性文件\t8\t26\t66",
+        "行政许可\t447228",
+        "行政事业性收费\t96171.6",
+        "一、本年新收政府信息公开申请数量\t\t\t3001\t53\t0\t0\t61\t4\t3119",
+        "三、本年度办理结果\t(一)予以公开\t\t1288\t21\t0\t0\t50\t3\t1362",
+        "\t(二)部分公开(区分处理的,只计这一情形,不计其他情形)\t\t447\t7\t0\t0\t0\t0\t454",
+        "\t(三)不予公开\t1.属于国家秘密\t2\t0\t0\t0\t0\t0\t2",
+        "\t\t8.属于行政查询事项\t105\t0\t0\t0\t0\t0\t105",
+        "\t\t5.要求行政机关确认或重新出具已获取信息\t1\t0\t0\t0\t0\t0\t1",
+        "\t(六)其他处理\t1、申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请\t67\t3\t0\t0\t1\t0\t71",
+        "\t(七)总计\t\t2932\t53\t0\t0\t61\t4\t3050",
+        "四、结转下年度继续办理\t\t\t103\t0\t0\t0\t0\t0\t103",
+        "72\t64\t178\t37\t351\t13\t4\t8\t1\t26\t12\t1\t1\t6\t20",
+    ):
+        assert row in huaian_lines, row
+
+
+def test_huaian_page_furniture_dropped_and_paragraphs_joined(huaian_lines: list[str]) -> None:
+    assert not any(line.replace(" ", "") in {f"-{n}-" for n in range(1, 7)} for line in huaian_lines)
+    assert huaian_lines[:2] == ["淮安市人民政府", "2024 年政府信息公开工作年度报告"]
+    period = next(line for line in huaian_lines if "统计期限" in line)
+    assert "统计期限自 2024 年 1 月 1 日至 2024 年 12 月 31 日" in period
+    assert period.startswith("本报告由") and period.endswith("hazwgkc@163.com)。")  # one paragraph, one line
+
+
+def _scanned_pdf() -> bytes:
+    """A page image with a table drawn in pixels and no text layer, as a scanner produces."""
+    image = Image.new("RGB", (620, 877), "white")
+    draw = ImageDraw.Draw(image)
+    for y in range(100, 700, 40):
+        draw.line((60, y, 560, y), fill="black", width=2)
+        draw.text((70, y + 12), "2024 1288 21 0 0 50 3 1362", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PDF", resolution=75.0)
+    return buffer.getvalue()
+
+
+def test_scanned_pdf_fails_with_no_text_layer() -> None:
+    data = _scanned_pdf()
+    with pytest.raises(UnreadableDocument) as caught:
+        pdf.extract(data)
+    assert str(caught.value) == "scanned PDF: no text layer"
+    record = parse_bytes(data, "scan.pdf")
+    assert record.status == "failed"
+    assert record.problems == ["scanned PDF: no text layer"]
+    assert not record.proactive and not record.applications and not record.appeals
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", HUAIAN.read_bytes()[:5000]],
+    ids=["garbage", "truncated"],
+)
+def test_damaged_pdf_fails_with_a_reason(data: bytes) -> None:
+    with pytest.raises(UnreadableDocument, match=r"^corrupt PDF: "):
+        pdf.extract(data)
+    record = parse_bytes(data, "damaged.pdf")
+    assert record.status == "failed" and record.problems
