@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 
 from pipelines.parsing.table_cells import is_number
 
-_PAGE_NUMBER = re.compile(
-    r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$"
-)
+_PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -88,9 +86,13 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
     """The pieces of lines[start:end], in reading order."""
     out: list[Piece] = []
     for i in range(start, min(end, len(lines))):
-        raw = lines[i]
-        stripped = raw.strip()
-        if not stripped or _PAGE_NUMBER.match(stripped):
+        stripped = lines[i].strip()
+        if not stripped:
+            continue
+        if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
+            out.append(Piece(i, values=[stripped]))
+            continue
+        if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
             continue
         if stripped.startswith("|"):
             cells = stripped.strip("|").split("|")
@@ -99,6 +101,8 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
             _grid_pieces(cells, i, out)
         elif "\t" in stripped:
             _grid_pieces(stripped.split("\t"), i, out)
+        elif " " not in stripped and not is_number(stripped):
+            out.append(Piece(i, text=stripped))  # a label or a label fragment
         else:
             parts = stripped.split()
             lone_zero_ok = True
