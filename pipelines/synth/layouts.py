@@ -104,6 +104,18 @@ def _page_number(rng: random.Random, page: int) -> str:
     return rng.choice((f"- {page} -", f"-{page}-", f"— {page} —"))
 
 
+def _narrow(label: str, rng: random.Random, spaced: bool) -> list[str]:
+    """A header label in a narrow PDF table cell: broken after 2–3 characters, the characters of the first
+    line sometimes spaced out by justified alignment (huaian pypdf: "结 果" / "维持", "社 会 公 益" / "组织")."""
+    if len(label) <= 2:
+        return [label]
+    cut = rng.choice((2, 3)) if len(label) <= 4 else 4
+    head, rest = label[:cut], label[cut:]
+    if spaced:
+        head = " ".join(head)
+    return [head, rest] if rest else [head]
+
+
 def _outcome_label(label: str, rng_choice: int) -> str:
     # Word tables print 结果维持 in a narrow cell: "结果 维持" (seed 001)
     return label[:2] + " " + label[2:] if rng_choice else label
@@ -178,13 +190,14 @@ def _pdf_table3_header(doc: Document, rng: random.Random) -> list[str]:
     out = [BALANCE_NOTE] if rng.random() < 0.5 else _split(BALANCE_NOTE, rng.randint(18, 26))
     out += [APPLICANT_HEADER, doc.natural_label, LEGAL_PERSON_HEADER, doc.total_label]
     orgs = [*doc.org_labels, *([doc.subtotal_label] if doc.subtotal_label else [])]
+    spaced = rng.random() < 0.4
     line: list[str] = []
     for label in orgs:
-        if len(label) > 4 and rng.random() < 0.6:  # 社会公益 / 组织 in a narrow header cell
+        if len(label) > 3 and rng.random() < 0.6:  # 社会公益 / 组织 in a narrow header cell
             if line:
                 out.append(" ".join(line))
                 line = []
-            out += [label[:4], label[4:]]
+            out += _narrow(label, rng, spaced)
         else:
             line.append(label)
     if line:
@@ -205,6 +218,8 @@ def render_pdf_text(doc: Document, rng: random.Random) -> str:
     width = rng.randint(22, 34)
     section_style = rng.choice(("wrap", "chars", "line"))
     numbers_below = rng.random() < 0.5
+    merge_groups = rng.random() < 0.3
+    pending: list[str] = []
     page_at = rng.randrange(4, len(doc.applications) - 2) if rng.random() < 0.6 else -1
     page = rng.randint(2, 6)
     for i, (row, (first_section, first_group)) in enumerate(
@@ -218,13 +233,22 @@ def render_pdf_text(doc: Document, rng: random.Random) -> str:
             else:
                 t3.append(row.section)
         if first_group and row.group:
-            t3 += _split(row.group, rng.choice((5, 5, 20)))
+            pieces = _split(row.group, rng.choice((4, 5, 5, 20)))
+            if merge_groups and rng.random() < 0.6:
+                # the merged group cell's lines end up at the start of the group's row lines
+                pending = pieces
+            else:
+                t3 += pieces
         frags = _split(row.label, width)
         numbers = " ".join(row.cells)
-        if len(frags) > 1 and numbers_below:
-            t3 += [*frags, numbers]
-        else:
-            t3 += [*frags[:-1], frags[-1] + " " + numbers]
+        below = len(frags) > 1 and numbers_below  # seed 000: the numbers on a line of their own
+        row_lines = [*frags, numbers] if below else [*frags[:-1], frags[-1] + " " + numbers]
+        if pending and row.group:
+            row_lines[0] = pending.pop(0) + " " + row_lines[0]
+        elif pending:
+            t3 += pending
+            pending = []
+        t3 += row_lines
         if rng.random() < 0.03:
             t3[-1] = " " + t3[-1]  # a stray leading space (seed 000)
         if i == page_at:
@@ -240,11 +264,12 @@ def render_pdf_text(doc: Document, rng: random.Random) -> str:
         ]
     else:  # huaian pypdf: narrow header cells broken into lines
         t4 = [f"{p[0]} {LITIGATION_HEADER}"]
+        spaced = rng.random() < 0.5
         for i in range(3):
             if i == 1:
                 t4.append(f"{p[1]} {p[2]}")
             for label in o:
-                t4 += _split(label, 2) if len(label) > 2 else [label]
+                t4 += _narrow(label, rng, spaced)
     t4.append(" ".join(doc.appeals))
     para_width = rng.randint(34, 48)
     lines = frame(doc, t2, t3, t4, para=lambda x: wrap(x, para_width))
@@ -488,10 +513,18 @@ def render_pdftotext_layout(doc: Document, rng: random.Random) -> str:
 @register("pdfminer_columns", pdf_like=True)
 def render_pdfminer_columns(doc: Document, rng: random.Random) -> str:
     t2: list[str] = []
-    for b in doc.proactive:
-        t2 += [b.caption, CONTENT_HEADER, *[label for label, _ in b.rows], *b.metrics]
-        for j in range(len(b.metrics)):  # each column's numbers, top to bottom
-            t2 += [cs[j] for _, cs in b.rows]
+    # pdfminer emits a page's text boxes: the labels of one or two items, then each item's header and
+    # its numbers column by column (huaian: 20.1 and 20.5 labels, the 20.6 caption, then the figures)
+    per_page = rng.choice((1, 2, 2))
+    blocks = doc.proactive
+    for k in range(0, len(blocks), per_page):
+        page = blocks[k : k + per_page]
+        for b in page:
+            t2 += [b.caption, CONTENT_HEADER, *[label for label, _ in b.rows]]
+        for b in page:
+            t2 += b.metrics
+            for j in range(len(b.metrics)):  # each column's numbers, top to bottom
+                t2 += [cs[j] for _, cs in b.rows]
 
     rows = doc.applications
     split = rng.randrange(8, len(rows) - 4) if rng.random() < 0.6 else len(rows)
@@ -499,12 +532,15 @@ def render_pdfminer_columns(doc: Document, rng: random.Random) -> str:
     flags = _sections(rows)
     header = [APPLICANT_HEADER, BALANCE_NOTE, LEGAL_PERSON_HEADER]
     col_headers: list[str] = [doc.natural_label]
+    spaced = rng.random() < 0.5
     for label in doc.column_labels[1:]:
-        col_headers += _split(label, 2 if len(label) > 3 and rng.random() < 0.5 else 8)
+        col_headers += _narrow(label, rng, spaced) if len(label) > 3 and rng.random() < 0.6 else [label]
     t3 = list(header)
     section_late = rng.random() < 0.4
+    carried: list[str] = []  # the rest of a merged group cell cut by the page break
     for n, (lo, hi) in enumerate(chunks):
         late: list[str] = []
+        t3 += carried
         for i in range(lo, hi):
             row = rows[i]
             first_section, first_group = flags[i]
@@ -515,7 +551,10 @@ def render_pdfminer_columns(doc: Document, rng: random.Random) -> str:
                 else:
                     t3 += chars
             if first_group and row.group:
-                t3 += _split(row.group, 4)
+                pieces = _split(row.group, 4)
+                if hi < len(rows) and rows[hi].group == row.group:  # huaian: （四）无 | -4- | 法提供
+                    pieces, carried = pieces[:1], pieces[1:]
+                t3 += pieces
             t3 += _split(row.label, rng.choice((14, 30)))
         t3 += late
         if n == 0:
@@ -528,7 +567,7 @@ def render_pdfminer_columns(doc: Document, rng: random.Random) -> str:
     p, o = doc.proceeding_labels, doc.outcome_labels
     t4 = [p[0], LITIGATION_HEADER, p[1], p[2]]
     for label in o * 3:
-        t4 += _split(label, 2)
+        t4 += _narrow(label, rng, spaced)
     t4 += doc.appeals
     text = "\n\n".join(frame(doc, t2, t3, t4, para=lambda x: wrap(x, 30)))
     if rng.random() < 0.3:
