@@ -164,9 +164,11 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
 
 @dataclass(slots=True)
 class _Block:
-    rows: list[int]  # row indices, in printed order
+    rows: list[int]  # row indices, in printed order, up to the row before the next anchor
     groups: list[Piece]  # VALUES pieces
     labels_first: bool  # several labels printed before any of their figures
+    #: the rows from the block's first to its last label (a labels-first block's own rows)
+    labelled: list[int] = field(default_factory=list)
 
 
 def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
@@ -182,7 +184,9 @@ def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Bl
                 break
             j += 1
         next_row = anchors[j + 1].row if j + 1 < len(anchors) else n_rows
-        blocks.append(_Block(list(range(first.row, next_row)), groups, j > k))
+        blocks.append(
+            _Block(list(range(first.row, next_row)), groups, j > k, list(range(first.row, anchors[j].row + 1)))
+        )
         k = j + 1
     return blocks
 
@@ -234,6 +238,8 @@ def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
 def _block_readings(block: _Block, width: int) -> tuple[list[tuple[str, Reading]], list[str]]:
     """Candidate readings of a block (best guess first) and problems that hold for all of them."""
     values = _block_values(block, width)
+    if block.labels_first and len(values) == len(block.labelled) * width:
+        block.rows = block.labelled
     n = len(block.rows)
     problems: list[str] = []
     if len(values) == n * width:
@@ -293,33 +299,51 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
     def build(ch: list[int]) -> Table3:
         return _to_table3([options[i][c][1] for i, c in enumerate(ch)], codes, columns)
 
-    if ambiguous:
+    if not ambiguous:
+        return build(choice)
+    if len(ambiguous) <= 3:
+        combos = [list(c) for c in itertools.product(*(range(len(options[i])) for i in ambiguous))]
+    else:
+        combos = []
+    scored: list[tuple[int, list[int], Table3]] = []
+    for combo in combos:
+        ch = list(choice)
+        for i, c in zip(ambiguous, combo, strict=True):
+            ch[i] = c
+        table = build(ch)
+        scored.append((count_breaches(table, template), ch, table))
+    if scored:
+        best_score, choice, best = min(scored, key=lambda s: s[0])
+        tied = any(score == best_score and table != best for score, _, table in scored)
+    else:
+        # many ambiguous blocks (an extra cell on every row): settle them one at a time
         best = build(choice)
         best_score = count_breaches(best, template)
-        combos = itertools.product(*(range(len(options[i])) for i in ambiguous)) if len(ambiguous) <= 6 else iter(())
-        scores: list[tuple[int, list[int], Table3]] = []
-        for combo in combos:
-            ch = list(choice)
-            for i, c in zip(ambiguous, combo, strict=True):
-                ch[i] = c
-            table = build(ch)
-            scores.append((count_breaches(table, template), ch, table))
-        if scores:
-            best_score, choice, best = min(scores, key=lambda s: s[0])
-            tied = [s for s in scores if s[0] == best_score and s[2] != best]
-            for i in ambiguous:
-                how = options[i][choice[i]][0]
-                rows = blocks[i].rows
-                span = f"rows {codes[rows[0]]}…{codes[rows[-1]]}" if len(rows) > 1 else f"row {codes[rows[0]]}"
-                if how.startswith("extra"):
-                    problems.append(f"table 3 {span}: one cell more per row than the header has columns ({how})")
-                elif tied:
-                    problems.append(
-                        f"table 3 {span}: read {how} (figures printed after the labels); "
-                        "the rules do not tell the readings apart"
-                    )
-        return best
-    return build(choice)
+        tied = False
+        for i in ambiguous:
+            for alt in range(1, len(options[i])):
+                ch = list(choice)
+                ch[i] = alt
+                table = build(ch)
+                score = count_breaches(table, template)
+                if score < best_score:
+                    best, best_score, choice = table, score, ch
+    extra = [i for i in ambiguous if options[i][choice[i]][0].startswith("extra")]
+    if extra:
+        n_rows = sum(len(blocks[i].rows) for i in extra)
+        hows = sorted({options[i][choice[i]][0] for i in extra})
+        problems.append(f"table 3: {n_rows} row(s) print one cell more than the header has columns ({'; '.join(hows)})")
+    if tied:
+        for i in ambiguous:
+            how = options[i][choice[i]][0]
+            if how.startswith("extra"):
+                continue
+            rows = blocks[i].rows
+            problems.append(
+                f"table 3 rows {codes[rows[0]]}…{codes[rows[-1]]}: figures printed after the labels, read {how}; "
+                "the rules do not tell the readings apart"
+            )
+    return best
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -333,6 +357,8 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         return {}
     raw: dict[int, list[str]] = {}
     for block in _blocks(pieces, anchors, len(rows)):
+        if block.labels_first:
+            block.rows = block.labelled
         widths = [len(rows[r][2]) for r in block.rows]
         values: list[str] = []
         for g in block.groups:
