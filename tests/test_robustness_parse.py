@@ -101,6 +101,15 @@ def test_html_error_page_saved_as_pdf_is_read_as_html() -> None:
     assert detect_format(page, "report.pdf") == "html"
 
 
+def test_text_report_mentioning_a_table_tag_stays_text() -> None:
+    """Found by the fuzz test: `<table ` inserted into a text report routed it to the HTML reader (no text)."""
+    data = b"<table " + SEED.read_bytes()
+    assert detect_format(data, "seed.txt") == "text"
+    assert detect_format(b"<p>x</p><table><tr><td>1</td></tr></table>", "page.txt") == "html"
+    record = check(parse_bytes(data, "seed.txt"))
+    assert record.agency == "西工区民政局" and record.status != "failed"
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [

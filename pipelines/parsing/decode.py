@@ -312,10 +312,11 @@ def decode_text(data: bytes) -> Decoded:
         text = data.decode(best.encoding, errors="replace")
         if _control_share(text) <= _MAX_CONTROL_SHARE and _plausible_share(text) >= _MIN_PLAUSIBLE_SHARE:
             return Decoded(text, best.encoding, [f"encoding guessed by charset-normalizer: {best.encoding}"])
-    share = utf8_bad / max(len(data), 1)
+    invalid = utf8_bad / max(len(data), 1)
+    control = len(_CONTROL.findall(data.decode("latin-1"))) / max(len(data), 1)
     raise UndecodableText(
-        f"undecodable bytes: not UTF-8, UTF-16 or GB18030 text ({share:.0%} of bytes invalid as UTF-8) and no "
-        "other encoding reads it as text (binary file?)"
+        f"undecodable bytes: not UTF-8, UTF-16 or GB18030 text ({invalid:.0%} of bytes invalid as UTF-8, "
+        f"{control:.0%} NUL or other control bytes) and no other encoding reads it as text (binary file?)"
     )
 
 

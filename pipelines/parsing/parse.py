@@ -76,7 +76,11 @@ def detect_format(data: bytes, name: str) -> str:
     suffix = Path(str(name)).suffix.lower()
     fmt = FORMAT_BY_SUFFIX.get(suffix, "text")
     head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
-    looks_html = head.startswith((b"<!doctype html", b"<html")) or b"<table" in data[:65536].lower()
+    body = data[:65536].lower()
+    # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
+    looks_html = head.startswith((b"<!doctype html", b"<html")) or (
+        b"<table" in body and (b"<tr" in body or b"<td" in body)
+    )
     if fmt in ("text", "markdown"):
         if data[:5] == b"%PDF-":
             return "pdf"
