@@ -6,6 +6,7 @@
 are a registry (`LAYOUTS`, `register`): add a renderer there and every test and benchmark picks it up.
 """
 
+from pipelines.synth import html_render  # noqa: F401  (registers the "html" layout)
 from pipelines.synth.figures import BREAKABLE_RULES
 from pipelines.synth.generate import ENCODINGS, SyntheticReport, corpus_seed, generate_report, write_corpus
 from pipelines.synth.layouts import LAYOUTS, Layout, register

@@ -13,7 +13,7 @@
   and blocks whose class or id names a menu, footer, breadcrumb or sidebar — unless they hold a table.
 - Title: `<meta name="ArticleTitle">` (the Chinese government CMS convention), then headings and
   `*title*` elements, then `<title>` split at its site-name separators; the first that names an agency and
-  a year (`metadata.agency_and_year`) wins.
+  a year (`metadata.agency_and_year`) wins; without one the text's own lines decide.
 """
 
 from __future__ import annotations
@@ -260,16 +260,16 @@ def _title_candidates(root: etree._Element) -> list[str]:
 
 
 def best_title(root: etree._Element) -> str | None:
-    """The first candidate naming both agency and year; else the first naming a year; else None."""
-    candidates = _title_candidates(root)
-    with_year: str | None = None
-    for text in candidates:
+    """The first candidate naming both agency and year, else None.
+
+    A title naming only the year ("2024年政府信息公开工作年度报告" under an agency line) is not returned:
+    `metadata.agency_and_year` tries the title first and would then miss the agency printed above it.
+    """
+    for text in _title_candidates(root):
         agency, year = metadata.agency_and_year([text])
         if agency and year:
             return text
-        if year and with_year is None and "政府信息公开" in text:
-            with_year = text
-    return with_year
+    return None
 
 
 def extract(data: bytes) -> Extracted:
