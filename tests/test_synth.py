@@ -32,7 +32,7 @@ def _figures_of(truth: dict) -> Figures:
         amount_yuan={},
         applications=truth["applications"],
         appeals=truth["appeals"],
-        has_subtotal=SUBTOTAL in truth["applications"]["new_received"],
+        has_subtotal=SUBTOTAL in truth["applications"].get("new_received", {}),
     )
 
 
@@ -53,6 +53,9 @@ def test_truth_has_every_cell_of_its_format(reports) -> None:
         t = r.truth
         assert t["template"] in ("2019", "2021")
         assert list(t["proactive"]) == list(proactive_keys(t["template"]))
+        if r.truncated:  # the text ends after table 2 or 3: the truth has no figures for what is cut
+            assert not t["appeals"] and not t["violations"]
+            continue
         assert list(t["applications"]) == [row.code for row in APPLICATION_ROWS[t["template"]]]
         for cells in t["applications"].values():
             assert set(COLUMN_CODES) <= set(cells) <= {*COLUMN_CODES, SUBTOTAL}
@@ -183,3 +186,25 @@ def test_write_corpus(tmp_path: Path) -> None:
         if r.sidecar:
             assert json.loads(sidecar.read_text(encoding="utf-8")) == r.sidecar
     assert write_corpus(tmp_path / "b", 3, seed=4)[0].data != out[0].data
+
+
+def test_truncated_reports_lose_their_last_tables() -> None:
+    for seed in range(20):
+        r = generate_report(seed, truncated=True, layout="tsv")
+        flat = normalize.normalize(decode.decode(r.data)[0])
+        assert r.truncated and r.truth["proactive"] and not r.truth["appeals"]
+        assert "行政复议" not in flat.split("三、收到和处理")[-1]
+        if not r.truth["applications"]:
+            assert "本年新收政府信息公开申请数量" not in flat
+    with pytest.raises(ValueError):
+        generate_report(1, truncated=True, break_rule="balance")
+
+
+def test_write_corpus_duplicates(tmp_path: Path) -> None:
+    out = write_corpus(tmp_path, 40, seed=5, duplicate_rate=0.3)
+    copies = [r for r in out if r.duplicate_of]
+    assert copies
+    by_name = {r.name: r for r in out}
+    for c in copies:
+        assert (tmp_path / c.name).read_bytes() == (tmp_path / c.duplicate_of).read_bytes()
+        assert c.truth == by_name[c.duplicate_of].truth

@@ -79,6 +79,8 @@ class Document:
     #: 15 printed cells: three proceedings x five outcomes
     appeals: list[str]
     style: cells.CellStyle
+    #: sections printed: 6, or fewer for a truncated report (2: ends after table 2, 3: after table 3)
+    sections: int = 6
     #: free-form flags chosen while building (for reporting)
     flags: list[str] = field(default_factory=list)
 
@@ -127,6 +129,7 @@ def build(
     narrative: dict[int, list[str]],
     headings: tuple[str, ...],
     pdf_like: bool = False,
+    sections: int = 6,
 ) -> Document:
     style = cells.draw_style(rng)
     brackets, sep = _bracket_style(rng, pdf_like)
@@ -209,5 +212,6 @@ def build(
         outcome_labels=[o.label for o in APPEAL_OUTCOMES],
         appeals=appeals,
         style=style,
+        sections=sections,
         flags=flags,
     )

@@ -304,6 +304,14 @@ def truth_record(fig: Figures, agency: str | None, year: int | None) -> ReportRe
     return record
 
 
+def truncate(fig: Figures, sections: int) -> None:
+    """Drop the tables a truncated report no longer prints (2: tables 3 and 4 gone; 3: table 4 gone)."""
+    if sections <= 2:
+        fig.applications = {}
+    if sections <= 3:
+        fig.appeals = {}
+
+
 def truth_json(fig: Figures, agency: str | None, year: int | None) -> dict[str, Any]:
     """The truth in the shape of `ReportRecord.to_json()` (keys agency … violations)."""
     violations: list[dict[str, Any]] = []

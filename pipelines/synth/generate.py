@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ BREAK_RATE = 0.15
 #: chance that the 8th (legal_person_subtotal) column is printed
 SUBTOTAL_RATE = 0.08
 SIDECAR_RATE_WITH_TITLE = 0.05
+#: chance that the text ends early (after table 2 or 3): a truncated download or extraction
+TRUNCATED_RATE = 0.02
 
 
 @dataclass(slots=True)
@@ -51,6 +53,10 @@ class SyntheticReport:
     crlf: bool = False
     #: the rule a break was planted for (None: every rule holds)
     break_rule: str | None = None
+    #: the text ends early: tables 3–4 or table 4 are missing (truth has them empty)
+    truncated: bool = False
+    #: write_corpus(duplicate_rate=…): this file is a byte-identical copy of that earlier file
+    duplicate_of: str | None = None
     #: how the figures were printed (for per-style accuracy)
     cell_style: str = "plain"
     title_style: str = "plain"
@@ -65,6 +71,8 @@ class SyntheticReport:
             "encoding": self.encoding,
             "crlf": self.crlf,
             "break_rule": self.break_rule,
+            "truncated": self.truncated,
+            "duplicate_of": self.duplicate_of,
             "cell_style": self.cell_style,
             "title_style": self.title_style,
             "sidecar": self.sidecar,
@@ -102,12 +110,14 @@ def generate_report(
     break_rule: str | bool | None = None,
     crlf: bool | None = None,
     subtotal: bool | None = None,
+    truncated: bool | None = None,
 ) -> SyntheticReport:
     """One synthetic report, fully determined by `seed` and the options.
 
     break_rule: None — a break is planted in ~15% of reports; False — never; True — always, rule at
     random; a rule id — that rule. The truth's violations are what the rule evaluator finds on the
-    printed figures.
+    printed figures. crlf / subtotal (the 8th column) / truncated (the text ends after table 2 or 3; never
+    together with a planted break): None leaves them to chance.
     """
     rng = random.Random(seed)
     tpl, year = _template_and_year(rng, template)
@@ -121,7 +131,7 @@ def generate_report(
     use_crlf = crlf if crlf is not None else rng.random() < 0.15
 
     if break_rule is None:
-        rule = rng.choice(BREAKABLE_RULES) if rng.random() < BREAK_RATE else None
+        rule = rng.choice(BREAKABLE_RULES) if rng.random() < BREAK_RATE and not truncated else None
     elif break_rule is True:
         rule = rng.choice(BREAKABLE_RULES)
     elif break_rule is False:
@@ -137,6 +147,10 @@ def generate_report(
     fig = figures.draw(rng, tpl, subtotal=has_subtotal)
     if rule:
         figures.plant_break(rng, fig, rule)
+    cut = truncated if truncated is not None else rule is None and rng.random() < TRUNCATED_RATE
+    if cut and rule:
+        raise ValueError("a truncated report cannot carry a planted break (its table may be cut away)")
+    sections = rng.choice((2, 3)) if cut else len(text.SECTION_HEADINGS)
 
     agency, short = text.agency_name(rng, fig.size)
     title_style = _pick(rng, text.TITLE_STYLES)
@@ -152,11 +166,15 @@ def generate_report(
         year=year,
         title=text.title_lines(rng, title_style, agency, year),
         title_after_heading=title_style == "after_heading",
-        preface=text.preface(rng, agency, year),
+        # seeds 000/004: a report whose title is late or missing opens with its first heading
+        preface=text.preface(rng, agency, year) if title_style not in ("after_heading", "missing") else [],
         narrative=text.narrative(rng, short, year, tpl),
         headings=text.SECTION_HEADINGS,
         pdf_like=spec.pdf_like,
+        sections=sections,
     )
+    if cut:
+        figures.truncate(fig, sections)
     rendered = spec.render(doc, rng)
     if isinstance(rendered, bytes):
         data, enc_name = rendered, "binary"
@@ -175,6 +193,7 @@ def generate_report(
         encoding=enc_name,
         crlf=use_crlf and enc_name != "binary",
         break_rule=rule,
+        truncated=bool(cut),
         cell_style=doc.style.name,
         title_style=title_style,
         flags=doc.flags,
@@ -194,21 +213,38 @@ def corpus_seed(seed: int, i: int) -> int:
     return seed * 10_000_000 + i
 
 
-def write_corpus(out_dir: Path, n: int, seed: int = 0, **opts: Any) -> list[SyntheticReport]:
+def write_corpus(
+    out_dir: Path, n: int, seed: int = 0, *, duplicate_rate: float = 0.0, **opts: Any
+) -> list[SyntheticReport]:
     """Write `n` reports into `out_dir`, each with its sidecar (`<name>.meta.json`) when it has one, and
     a `truth.jsonl` manifest (one line per report: name, layout, encoding, sidecar, truth …).
 
-    `opts` go to `generate_report` (template, layout, encoding, break_rule, crlf, subtotal). Memory stays
-    flat for benchmark-size corpora: above KEEP_LIMIT reports the returned records carry neither bytes nor
-    truth (both are on disk).
+    duplicate_rate: share of files that are byte-identical copies of an earlier file under another name
+    (crawlers save the same report twice); their manifest line names the original in `duplicate_of`.
+    `opts` go to `generate_report` (template, layout, encoding, break_rule, crlf, subtotal, truncated).
+    Memory stays flat for benchmark-size corpora: above KEEP_LIMIT reports the returned records carry
+    neither bytes nor truth (both are on disk).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keep = n <= KEEP_LIMIT
+    copies = random.Random(corpus_seed(seed, n))
+    recent: list[SyntheticReport] = []  # originals that a later file may copy
     out: list[SyntheticReport] = []
     with (out_dir / "truth.jsonl").open("w", encoding="utf-8") as manifest:
         for i in range(n):
-            report = generate_report(corpus_seed(seed, i), **opts)
+            s = corpus_seed(seed, i)
+            if recent and copies.random() < duplicate_rate:
+                original = copies.choice(recent)
+                report = replace(
+                    original,
+                    seed=s,
+                    name=f"synth_{s:06d}{Path(original.name).suffix}",
+                    duplicate_of=original.name,
+                )
+            else:
+                report = generate_report(s, **opts)
+                recent = [*recent[-99:], report]
             (out_dir / report.name).write_bytes(report.data)
             if report.sidecar is not None:
                 (out_dir / (report.name + ".meta.json")).write_text(
@@ -216,6 +252,6 @@ def write_corpus(out_dir: Path, n: int, seed: int = 0, **opts: Any) -> list[Synt
                 )
             manifest.write(json.dumps(report.manifest(), ensure_ascii=False) + "\n")
             if not keep:
-                report.data, report.truth = b"", {}
+                report = replace(report, data=b"", truth={})
             out.append(report)
     return out

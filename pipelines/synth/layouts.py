@@ -73,7 +73,7 @@ def frame(
     for p in doc.preface:
         out += para(p)
     tables = {1: table2, 2: table3, 3: table4}
-    for i, h in enumerate(doc.headings):
+    for i, h in enumerate(doc.headings[: doc.sections]):
         out.append(heading(h))
         if i == 0 and doc.title_after_heading:
             out += title_lines
