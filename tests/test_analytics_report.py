@@ -122,3 +122,19 @@ def test_agency_year_excludes_aggregates_and_duplicates(warehouse: Path) -> None
         assert comments == (0,)
     finally:
         con.close()
+
+
+def test_empty_warehouse_still_answers(tmp_path: Path) -> None:
+    from analytics_support import build_frames
+
+    empty = {name: frame.clear() for name, frame in build_frames().items()}
+    path = build_catalog(tmp_path / "xxgk.duckdb", empty)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE core.report_identity)").fetchall())
+        assert types["is_aggregate"] == "BOOLEAN"
+        assert con.execute("SELECT count(*) FROM agency_year").fetchone() == (0,)
+        page = render_quality_report(con)
+    finally:
+        con.close()
+    assert page.count("no data in the warehouse") >= 5

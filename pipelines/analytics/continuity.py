@@ -41,7 +41,9 @@ def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
     )
     lookup = distinct.with_columns(
         pl.Series("agency_key", [agency_key(a) or None for a in agencies], dtype=pl.String),
-        pl.Series("is_aggregate", [is_aggregate(a, t) for a, t in zip(agencies, titles, strict=True)]),
+        pl.Series(
+            "is_aggregate", [is_aggregate(a, t) for a, t in zip(agencies, titles, strict=True)], dtype=pl.Boolean
+        ),
     )
     return reports.join(lookup, on=keys, how="left", nulls_equal=True)
 

@@ -28,6 +28,16 @@ IDENTITY_COMMENTS: dict[str, str] = {
     "region_reason": "why the region is incomplete (ambiguous / unknown name); NULL when resolved",
 }
 
+CONTINUITY_COMMENTS: dict[str, str] = {
+    "report_id": "报告编号 — the year-N report whose 上年结转 disagrees",
+    "report_year": "报告年度 — year N",
+    "rule": "规则 — always carryover_continuity",
+    "location": "位置 — column=<applicant column>",
+    "expected": "应为 — 结转下年度 printed in the same agency's year N−1 report",
+    "actual": "实际 — 上年结转 printed in the year-N report",
+    "message": "说明 — both years' figures in words",
+}
+
 # The headline figures of one report, from the base tables (table 3 totals and table 4).
 _AGENCY_YEAR_SQL = """
 CREATE OR REPLACE VIEW {name} AS
@@ -133,6 +143,8 @@ def install_analytics(con: duckdb.DuckDBPyConnection) -> None:
         "'上年结转 ≠ 上一年度结转下年度 — breaches of the soft rule carryover_continuity "
         "(same columns as core.violations)'"
     )
+    for column, comment in CONTINUITY_COMMENTS.items():
+        con.execute(f"COMMENT ON COLUMN core.continuity_violations.{column} IS '{_sql(comment)}'")
     install_agency_year(con)
 
 
