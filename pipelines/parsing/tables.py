@@ -169,6 +169,8 @@ class _Block:
     labels_first: bool  # several labels printed before any of their figures
     #: the rows from the block's first to its last label (a labels-first block's own rows)
     labelled: list[int] = field(default_factory=list)
+    #: the figures as runs uninterrupted by text (pdfminer prints a column header before each item's run)
+    runs: list[list[str]] = field(default_factory=list)
 
 
 def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
@@ -184,8 +186,19 @@ def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Bl
                 break
             j += 1
         next_row = anchors[j + 1].row if j + 1 < len(anchors) else n_rows
+        runs: list[list[str]] = []
+        if j > k:
+            in_run = False
+            for p in pieces[anchors[j].pos + 1 : stop]:
+                if p.is_text:
+                    in_run = False
+                elif in_run:
+                    runs[-1].extend(p.values)
+                else:
+                    runs.append(list(p.values))
+                    in_run = True
         blocks.append(
-            _Block(list(range(first.row, next_row)), groups, j > k, list(range(first.row, anchors[j].row + 1)))
+            _Block(list(range(first.row, next_row)), groups, j > k, list(range(first.row, anchors[j].row + 1)), runs)
         )
         k = j + 1
     return blocks
@@ -203,6 +216,9 @@ def _fit_grid(values: list[str], width: int) -> list[str]:
 # Table 3
 # ---------------------------------------------------------------------------------------------------
 Reading = dict[int, list[str]]  # row index -> raw cells
+#: when every reading breaks a rule, another reading replaces the layout's default only if it breaks
+#: this many fewer equations (a single printed breach must not flip a whole block)
+_CLEAR_MARGIN = 3
 
 
 def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
@@ -314,6 +330,11 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
         scored.append((count_breaches(table, template), ch, table))
     if scored:
         best_score, choice, best = min(scored, key=lambda s: s[0])
+        default_score, default_choice, default_table = scored[0]
+        if best_score > 0 and default_score - best_score < _CLEAR_MARGIN:
+            # no reading satisfies the rules (a breach was printed): keep the reading the layout
+            # suggests unless the rules clearly prefer another
+            best_score, choice, best = default_score, default_choice, default_table
         tied = any(score == best_score and table != best for score, _, table in scored)
     else:
         # many ambiguous blocks (an extra cell on every row): settle them one at a time
@@ -349,6 +370,30 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
 # ---------------------------------------------------------------------------------------------------
 # Table 2
 # ---------------------------------------------------------------------------------------------------
+def _proactive_runs(
+    block: _Block, rows: list[tuple[str, str, tuple[str, ...]]], raw: dict[int, list[str]], problems: list[str]
+) -> bool:
+    """Labels first, then one run of figures per item, column by column (pdfminer). False if the runs do
+    not fit the items. A run may hold more rows than the item's national subjects: a local row printed
+    after them (其他主动公开文件), ignored and noted."""
+    items = [list(g) for _, g in itertools.groupby(block.rows, key=lambda r: rows[r][0])]
+    if len(block.runs) != len(items):
+        return False
+    shapes = []
+    for item_rows, run in zip(items, block.runs, strict=True):
+        w = len(rows[item_rows[0]][2])
+        if len(run) % w or len(run) // w < len(item_rows):
+            return False
+        shapes.append(len(run) // w)
+    for item_rows, run, m in zip(items, block.runs, shapes, strict=True):
+        w = len(rows[item_rows[0]][2])
+        for k, r in enumerate(item_rows):
+            raw[r] = [run[j * m + k] for j in range(w)]
+        if m > len(item_rows):
+            problems.append(f"table 2 item {rows[item_rows[0]][0]}: {m - len(item_rows)} local row(s) ignored")
+    return True
+
+
 def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> dict[str, Cell]:
     matcher, rows = proactive_matcher(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
@@ -370,17 +415,7 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
             for r, g, w in zip(block.rows, block.groups, widths, strict=True):
                 raw[r] = _fit_grid(g.values, w)[:w]
             continue
-        items = {rows[r][0] for r in block.rows}
-        w0 = widths[0]
-        if block.labels_first and len(items) == 1 and len(values) > sum(widths) and len(values) % w0 == 0:
-            # column by column with a local row printed after the national ones (其他主动公开文件)
-            m = len(values) // w0
-            for k, r in enumerate(block.rows):
-                raw[r] = [values[j * m + k] for j in range(w0)]
-            problems.append(
-                f"table 2 item {rows[block.rows[0]][0]}: "
-                f"{m - len(block.rows)} row(s) not in the national format ignored"
-            )
+        if block.labels_first and _proactive_runs(block, rows, raw, problems):
             continue
         if block.labels_first and len(values) == sum(widths):
             # column by column within each item (pdfminer): all subjects' first metric, then the second…
