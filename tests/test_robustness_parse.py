@@ -349,11 +349,20 @@ def test_permission_denied(tmp_path: Path) -> None:
         path.chmod(0o644)
 
 
-def test_file_outside_raw_root_keeps_a_usable_name(tmp_path: Path) -> None:
-    (tmp_path / "raw").mkdir()
-    (tmp_path / "elsewhere.txt").write_bytes(SEED.read_bytes())
-    record = check(parse_file(tmp_path / "elsewhere.txt", tmp_path / "raw"))
-    assert record.source.path == "../elsewhere.txt"
+def test_symlink_out_of_the_raw_root_is_not_read(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (tmp_path / "secret.txt").write_bytes(SEED.read_bytes())
+    (raw / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (raw / "inside.txt").write_bytes(SEED.read_bytes())
+    (raw / "link_inside.txt").symlink_to(raw / "inside.txt")
+    record = check(parse_file(raw / "link.txt", raw))
+    assert (record.status, record.source.path) == ("failed", "link.txt")
+    assert problems(record) == "unreadable file: resolves outside the raw root (a symlink?); not read"
+    assert record.agency is None and not record.source.sha256  # nothing of the outside file was read
+    assert check(parse_file(raw / "link_inside.txt", raw)).agency == "西工区民政局"
+    record = check(parse_file(tmp_path / "secret.txt", raw))  # called with a path outside the root
+    assert (record.source.path, record.status) == ("../secret.txt", "failed")
 
 
 # --- sidecars ------------------------------------------------------------------------------------------------

@@ -320,7 +320,7 @@ def _read_limited(path: Path, limits: ParseLimits) -> tuple[bytes | None, Report
 
     The file type is checked before opening (opening a FIFO would block the build forever), and the file is
     opened non-blocking and read only up to the limit (it may grow between stat and read)."""
-    st = os.stat(path)
+    st = os.stat(path)  # follows symlinks: a loop or a dangling link fails here with the OS's reason
     for is_kind, kind in _FILE_KINDS:
         if is_kind(st.st_mode):
             raise _NotRegular(f"unreadable file: not a regular file ({kind})")
@@ -345,12 +345,21 @@ class _NotRegular(OSError):
     pass
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, symlinks resolved, lies under `root`: a link must not pull in files from elsewhere."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits | None = None) -> ReportRecord:
     """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises."""
     path = Path(path)
     name = _relative_name(path, raw_root)
     resolved, limits_problem = resolve(limits)
     try:
+        if raw_root is not None and not _inside(path, raw_root):
+            os.stat(path)  # a loop or a dangling link: say so rather than "outside"
+            raise _NotRegular("unreadable file: resolves outside the raw root (a symlink?); not read")
         data, refused = _read_limited(path, resolved)
     except _NotRegular as exc:
         record = ReportRecord(source=Source(path=name))
