@@ -8,6 +8,7 @@ within-report rule intact (new_received absorbs the change, so only the cross-ye
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,9 @@ class ContinuityCorpus:
     files: list[str] = field(default_factory=list)
 
 
-def _agencies(rng: random.Random, n: int) -> list[tuple[tuple[str, ...], str | None]]:
-    """(spellings over the years, true province) — real divisions, unique or prefixed by their city."""
+def _agencies(rng: random.Random, n: int) -> list[tuple[tuple[str, ...], str | None, str | None]]:
+    """(spellings over the years, true province, sidecar region) — real divisions: unique names, names
+    prefixed by their city, ambiguous names alone (no province) and ambiguous names with a sidecar region."""
     divisions = [d for d in _divisions().values() if d.rank == 2 and not _PLACEHOLDER.match(d.name)]
     names: dict[str, int] = {}
     for d in divisions:
@@ -43,10 +45,11 @@ def _agencies(rng: random.Random, n: int) -> list[tuple[tuple[str, ...], str | N
         if names[d.name] == 1:
             short = "政府办" if dept == "人民政府办公室" else dept
             spellings = (d.name + dept, chain + dept, d.name + short)
-            out.append((spellings, province))
-        else:  # an ambiguous county name: only the prefixed spelling determines the province
-            out.append(((chain + dept,) * 3, province))
-            out.append(((d.name + dept,) * 3, None))
+            out.append((spellings, province, None))
+        else:  # an ambiguous county name: only the prefixed spelling or a sidecar region determines it
+            out.append(((chain + dept,) * 3, province, None))
+            out.append(((d.name + dept,) * 3, None, None))
+            out.append(((d.name + "人民政府",) * 3, province, province + lineage[1].name))
     return out
 
 
@@ -61,7 +64,7 @@ def write_continuity_corpus(
     rng = random.Random(seed)
     corpus = ContinuityCorpus()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for a, (spellings, province) in enumerate(_agencies(rng, n_agencies)):
+    for a, (spellings, province, region) in enumerate(_agencies(rng, n_agencies)):
         forward: dict[str, int] | None = None
         for y, year in enumerate(years):
             fig = figures.draw(rng, "2021", subtotal=False)
@@ -99,6 +102,9 @@ def write_continuity_corpus(
                 headings=text.SECTION_HEADINGS,
             )
             (out_dir / name).write_text(layouts.LAYOUTS["tsv"].render(doc, rng), encoding="utf-8")
+            if region is not None:
+                sidecar = {"region": region}
+                (out_dir / f"{name}.meta.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
             corpus.provinces[name] = province
             corpus.files.append(name)
     return corpus

@@ -35,6 +35,11 @@ def test_different_agencies_keep_different_keys(a: str, b: str) -> None:
     assert agency_key(a) != agency_key(b)
 
 
+def test_sidecar_region_settles_an_ambiguous_name() -> None:
+    assert agency_key("鼓楼区民政局", "江苏省南京市") == agency_key("南京市鼓楼区民政局") == "320106:民政局"
+    assert agency_key("鼓楼区民政局", "福建省") != agency_key("鼓楼区民政局", "江苏省")
+
+
 def test_empty_names() -> None:
     assert agency_key(None) == "" and agency_key("  ") == ""
 

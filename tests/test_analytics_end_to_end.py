@@ -15,7 +15,7 @@ import pytest
 from analytics_corpus import ContinuityCorpus, write_continuity_corpus
 
 from pipelines.analytics.views import install_analytics
-from pipelines.parsing.parse import parse_file
+from pipelines.parsing.parse import parse_file, read_sidecar
 from schemas.codes import COLUMN_CODES, ROW_BY_CODE
 
 
@@ -24,9 +24,11 @@ def core_frames(raw: Path, files: list[str]) -> dict[str, pl.DataFrame]:
     for name in files:
         record = parse_file(raw / name, raw).to_json()
         rid = record["source"]["sha256"]
+        sidecar, _ = read_sidecar(raw / name)
         reports.append(
             {"report_id": rid, "source_path": name, "agency": record["agency"], "report_year": record["year"],
-             "status": record["status"], "n_violations": len(record["violations"]), "duplicate_of": None}
+             "status": record["status"], "n_violations": len(record["violations"]), "duplicate_of": None,
+             "region": (sidecar or {}).get("region")}
         )  # fmt: skip
         for order, (row, cells) in enumerate(record["applications"].items(), start=1):
             applications.append(
@@ -38,7 +40,7 @@ def core_frames(raw: Path, files: list[str]) -> dict[str, pl.DataFrame]:
                 "corrected": pl.Int64, "other": pl.Int64, "pending": pl.Int64, "total": pl.Int64}
     )  # fmt: skip
     return {
-        "reports": pl.DataFrame(reports),
+        "reports": pl.DataFrame(reports, infer_schema_length=None),
         "applications": pl.DataFrame(applications, infer_schema_length=None),
         "appeals": empty_appeals,
     }

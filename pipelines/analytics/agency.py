@@ -28,11 +28,12 @@ _VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 @cache
-def agency_key(name: str | None) -> str:
+def agency_key(name: str | None, sidecar_region: str | None = None) -> str:
     """A stable identity for an agency across years and spellings.
 
-    `<adcode>:<rest of the name>` when the region prefix of the name resolves without doubt
-    (洛阳市西工区民政局 and 西工区民政局 → `410303:民政局`), else the normalized name itself.
+    `<adcode>:<rest of the name>` when the region of the name (with the sidecar's `region`, if any)
+    resolves without doubt (洛阳市西工区民政局 and 西工区民政局 → `410303:民政局`; 鼓楼区民政局 with
+    sidecar region 江苏省南京市 → `320106:民政局`), else the normalized name itself.
     """
     text = _clean(name).translate(_BRACKETS)
     text = _QUOTES.sub("", text)
@@ -41,8 +42,8 @@ def agency_key(name: str | None) -> str:
     for pattern, replacement in _VARIANTS:
         text = pattern.sub(replacement, text)
     chain = _chain(text)
-    region = region_of(text)
-    if chain and region.adcode and region.reason is None:
+    region = region_of(text, sidecar_region)
+    if (chain or sidecar_region) and region.adcode and region.reason is None:
         rest = text[sum(len(key) for key, _ in chain) :]
         return f"{region.adcode}:{rest}"
     return text

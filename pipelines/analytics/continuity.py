@@ -29,18 +29,25 @@ VIOLATION_COLUMNS: tuple[str, ...] = (
 
 
 def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
-    """`reports` plus `agency_key` and `is_aggregate`, computed once per distinct agency / file name."""
+    """`reports` plus `agency_key` and `is_aggregate`, computed once per distinct agency / file name
+    (and sidecar `region` when the frame has it)."""
     title = "source_path" if "source_path" in reports.columns else None
-    keys = ["agency"] + ([title] if title else [])
+    region = "region" if "region" in reports.columns else None
+    keys = ["agency"] + [c for c in (title, region) if c]
     distinct = reports.select(keys).unique()
     agencies = distinct.get_column("agency").to_list()
+    regions = distinct.get_column(region).to_list() if region else [None] * len(agencies)
     titles = (
         [PurePosixPath(p).stem if p else None for p in distinct.get_column(title).to_list()]
         if title
         else [None] * len(agencies)
     )
     lookup = distinct.with_columns(
-        pl.Series("agency_key", [agency_key(a) or None for a in agencies], dtype=pl.String),
+        pl.Series(
+            "agency_key",
+            [agency_key(a, r) or None for a, r in zip(agencies, regions, strict=True)],
+            dtype=pl.String,
+        ),
         pl.Series(
             "is_aggregate", [is_aggregate(a, t) for a, t in zip(agencies, titles, strict=True)], dtype=pl.Boolean
         ),
