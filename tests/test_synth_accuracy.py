@@ -18,7 +18,7 @@ import pytest
 from pipelines.parsing import parse_bytes
 from pipelines.synth import LAYOUTS, SyntheticReport, generate_report
 
-N_REPORTS = 720  # 120 per layout with the six layouts of today
+N_REPORTS = 1400  # 200 per layout with the seven layouts of today
 MIN_CELL_ACCURACY = 0.998
 MIN_DOC_ACCURACY = 0.97
 

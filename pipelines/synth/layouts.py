@@ -282,6 +282,36 @@ def render_pdf_text(doc: Document, rng: random.Random) -> str:
 # ------------------------------------------------------------------------------------------------
 # 3. One cell per line (pdftotext without -layout on simple tables; some HTML-to-text tools)
 # ------------------------------------------------------------------------------------------------
+def _detached_labels(rows: list[ApplicationRow], rng: random.Random) -> list[str]:
+    """Table 3 as plain `pdftotext` reads some PDFs (huaian_2024.pdftotext.txt): a row whose label is a
+    multi-line text block — wrapped, or the （一）/（二） labels beside the merged 三、本年度办理结果
+    cell — prints only its numbers; those labels come after the page's rows in one block, in row order,
+    with the merged section (one character per line) and group cells among them."""
+    width = rng.choice((14, 15))  # the label column of the numbered rows (一、二、四、 rows span it all)
+    split = rng.randrange(10, len(rows) - 6) if rng.random() < 0.7 else len(rows)
+    out: list[str] = []
+    for lo, hi in ((0, split), (split, len(rows))):
+        block: list[str] = []
+        for i in range(lo, hi):
+            row = rows[i]
+            first_section, first_group = _sections(rows)[i]
+            if first_section and row.section:
+                block += [row.section[:2], *row.section[2:]]
+            if first_group and row.group:
+                block += _split(row.group, 4)
+            frags = _split(row.label, width) if row.section else [row.label]
+            beside_merged = row.section is not None and row.group is None and row.code != "outcome_total"
+            if len(frags) > 1 or beside_merged:
+                block += frags
+                out += row.cells
+            else:
+                out += [*frags, *row.cells]
+        out += block
+        if lo == 0 and split < len(rows):
+            out.append(_page_number(rng, rng.randint(2, 6)))
+    return out
+
+
 @register("cell_per_line", pdf_like=True)
 def render_cell_per_line(doc: Document, rng: random.Random) -> str:
     sep = "\n\n" if rng.random() < 0.5 else "\n"
@@ -291,14 +321,18 @@ def render_cell_per_line(doc: Document, rng: random.Random) -> str:
         for label, cs in b.rows:
             t2 += [label, *cs]
     t3 = [BALANCE_NOTE, APPLICANT_HEADER, doc.natural_label, LEGAL_PERSON_HEADER, *doc.column_labels[1:]]
-    width = rng.randint(16, 40)
-    for row, (first_section, first_group) in zip(doc.applications, _sections(doc.applications), strict=True):
-        if first_section and row.section:
-            t3.append(row.section)
-        if first_group and row.group:
-            t3.append(row.group)
-        t3 += _split(row.label, width)
-        t3 += row.cells
+    rows = doc.applications
+    if rng.random() < 0.2:
+        t3 += _detached_labels(rows, rng)
+    else:
+        width = rng.randint(16, 40)
+        for row, (first_section, first_group) in zip(rows, _sections(rows), strict=True):
+            if first_section and row.section:
+                t3.append(row.section)
+            if first_group and row.group:
+                t3.append(row.group)
+            t3 += _split(row.label, width)
+            t3 += row.cells
     p = doc.proceeding_labels
     t4 = [p[0], LITIGATION_HEADER, p[1], p[2], *doc.outcome_labels * 3, *doc.appeals]
     text = sep.join(frame(doc, t2, t3, t4))
