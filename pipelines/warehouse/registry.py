@@ -1,0 +1,208 @@
+"""The file registry: which raw files the warehouse holds, and what a build has to do about each.
+
+The registry is one Parquet file, `<out>/registry.parquet`, one row per raw file loaded: its path
+(relative to the raw root), sha256 (= report_id), size, mtime, the sha256 of its sidecar, the parser
+version that read it, and where its rows are (report_year partition, duplicate_of). It is replaced
+atomically, and only after the data it describes has been committed.
+
+Hashing every file on every build would be the slowest part of a nightly build at 100,000+ files, so a
+file whose size and mtime are those recorded keeps its recorded sha256 (as `git status` does);
+`--full-refresh` hashes and parses everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, sidecar_paths
+from schemas.tables import UNKNOWN_YEAR_PARTITION
+
+REGISTRY_FILE = "registry.parquet"
+REGISTRY_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.Utf8,
+        "sha256": pl.Utf8,
+        "size": pl.Int64,
+        "mtime_ns": pl.Int64,
+        "sidecar_sha256": pl.Utf8,
+        "parser_version": pl.Utf8,
+        "partition_year": pl.Int32,
+        "text_sha256": pl.Utf8,
+        "duplicate_of": pl.Utf8,
+        "status": pl.Utf8,
+        "ingested_at": pl.Datetime("us", "UTC"),
+    }
+)
+SCAN_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.Utf8,
+        "sha256": pl.Utf8,
+        "size": pl.Int64,
+        "mtime_ns": pl.Int64,
+        "sidecar_sha256": pl.Utf8,
+    }
+)
+#: actions of a plan
+NEW, CHANGED, UNCHANGED, REPARSE, REMOVED = "new", "changed", "unchanged", "reparse", "removed"
+TO_PARSE = (NEW, CHANGED, REPARSE)
+
+
+def registry_path(out_dir: Path) -> Path:
+    return out_dir / REGISTRY_FILE
+
+
+def read_registry(out_dir: Path) -> pl.DataFrame:
+    path = registry_path(out_dir)
+    if not path.exists():
+        return pl.DataFrame(schema=REGISTRY_SCHEMA)
+    return pl.read_parquet(path).cast(REGISTRY_SCHEMA)  # type: ignore[arg-type]
+
+
+def registry_token(out_dir: Path) -> str:
+    """Identifies the committed registry version (to detect a build that committed in between)."""
+    path = registry_path(out_dir)
+    if not path.exists():
+        return "none"
+    st = path.stat()
+    return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+
+
+def write_registry(out_dir: Path, registry: pl.DataFrame) -> None:
+    """Atomically replace the registry (write beside it, then rename)."""
+    path = registry_path(out_dir)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    registry.select(REGISTRY_SCHEMA.names()).cast(REGISTRY_SCHEMA).sort("source_path").write_parquet(tmp)  # type: ignore[arg-type]
+    os.replace(tmp, path)
+
+
+def partition_year(year: pl.Expr) -> pl.Expr:
+    return year.fill_null(UNKNOWN_YEAR_PARTITION).cast(pl.Int32)
+
+
+def is_report_file(path: Path) -> bool:
+    name = path.name
+    return not name.startswith(".") and not name.endswith(SIDECAR_SUFFIX) and path.suffix.lower() in REPORT_SUFFIXES
+
+
+def list_raw_files(raw_root: Path) -> list[Path]:
+    """Report files under the raw root, any depth, in a stable order. Hidden folders are skipped."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(raw_root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(dirpath)
+        found.extend(base / f for f in sorted(filenames) if is_report_file(base / f))
+    return found
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def unreadable_id(source_path: str) -> str:
+    """report_id of a file whose bytes cannot be read: derived from its path so it is still unique."""
+    return hashlib.sha256(b"unreadable:" + source_path.encode()).hexdigest()
+
+
+def _sidecar_sha256(path: Path) -> str | None:
+    for candidate in sidecar_paths(path):
+        if candidate.is_file():
+            try:
+                return sha256_file(candidate)
+            except OSError:
+                return "unreadable"
+    return None
+
+
+@dataclass(slots=True)
+class _Stat:
+    source_path: str
+    size: int
+    mtime_ns: int
+
+
+def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int = 8) -> pl.DataFrame:
+    """Every report file under `raw_root` with size, mtime, sha256 and sidecar hash (SCAN_SCHEMA)."""
+    files = list_raw_files(raw_root)
+    known = {
+        row[0]: (row[1], row[2], row[3])
+        for row in registry.select("source_path", "size", "mtime_ns", "sha256").iter_rows()
+    }
+
+    def one(path: Path) -> tuple[str, str, int, int, str | None]:
+        rel = path.relative_to(raw_root).as_posix()
+        try:
+            st = path.stat()
+        except OSError:
+            return rel, unreadable_id(rel), -1, -1, None
+        prev = known.get(rel)
+        if not rehash and prev is not None and prev[0] == st.st_size and prev[1] == st.st_mtime_ns:
+            digest = prev[2]
+        else:
+            try:
+                digest = sha256_file(path)
+            except OSError:
+                digest = unreadable_id(rel)
+        return rel, digest, st.st_size, st.st_mtime_ns, _sidecar_sha256(path)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        rows = list(pool.map(one, files, chunksize=64) if len(files) > 256 else map(one, files))
+    return pl.DataFrame(rows, schema=SCAN_SCHEMA, orient="row")
+
+
+def plan(scanned: pl.DataFrame, registry: pl.DataFrame, parser_version: str, *, full_refresh: bool) -> pl.DataFrame:
+    """What to do with each file: scanned rows with `action` (new/changed/unchanged/reparse) plus the
+    registry rows of removed files (action `removed`, scan columns from the registry)."""
+    reg = registry.select(
+        "source_path",
+        pl.col("sha256").alias("old_sha256"),
+        pl.col("sidecar_sha256").alias("old_sidecar_sha256"),
+        pl.col("parser_version").alias("old_parser_version"),
+        pl.col("duplicate_of").alias("old_duplicate_of"),
+    )
+    joined = scanned.join(reg, on="source_path", how="left", maintain_order="left")
+    same = (
+        (pl.col("sha256") == pl.col("old_sha256"))
+        & pl.col("sidecar_sha256").eq_missing(pl.col("old_sidecar_sha256"))
+        & (pl.col("old_parser_version") == parser_version)
+    )
+    action = (
+        pl.when(pl.col("old_sha256").is_null())
+        .then(pl.lit(NEW))
+        .when(pl.lit(full_refresh) | ~same)
+        .then(pl.lit(CHANGED))
+        .otherwise(pl.lit(UNCHANGED))
+    )
+    planned = joined.with_columns(action.alias("action"))
+    removed = (
+        registry.join(scanned.select("source_path"), on="source_path", how="anti")
+        .select(*SCAN_SCHEMA.names(), pl.col("duplicate_of").alias("old_duplicate_of"))
+        .with_columns(pl.lit(REMOVED).alias("action"))
+    )
+    # A duplicate whose original is re-read or removed must be read again: it may become the original.
+    gone_originals = pl.concat(
+        [
+            planned.filter(pl.col("action") == CHANGED, pl.col("old_duplicate_of").is_null()).select(
+                pl.col("old_sha256").alias("id")
+            ),
+            removed.filter(pl.col("old_duplicate_of").is_null()).select(pl.col("sha256").alias("id")),
+        ]
+    )["id"]
+    planned = planned.with_columns(
+        pl.when((pl.col("action") == UNCHANGED) & pl.col("old_duplicate_of").is_in(gone_originals.implode()))
+        .then(pl.lit(REPARSE))
+        .otherwise(pl.col("action"))
+        .alias("action")
+    )
+    return pl.concat(
+        [planned.select(*SCAN_SCHEMA.names(), "old_duplicate_of", "action"), removed], how="vertical_relaxed"
+    )

@@ -1,0 +1,245 @@
+"""Vectorized interpreter of the rule declarations in `schemas.rules`, written as polars expressions.
+
+The twin of the per-record evaluator `pipelines.parsing.rules`: both read `SUM_RULES` and nothing else, and
+a test asserts they find the same breaches. Here every equation of every report is computed at once over a
+table (no Python loop per row): `breaches()` gives the violation rows, and `sum_rule_checks()` /
+`non_negative_check()` wrap the same expressions as pandera dataframe-level checks with a per-row result
+(a row fails when it is the total side of a broken equation, or holds a negative count).
+
+Conventions follow the parser: an equation with a blank term is not evaluable (neither pass nor breach);
+a down-the-columns rule applies to a report only when all of its rows are present; `expected` is the sum
+of the parts, `actual` the printed total.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from schemas.codes import (
+    APPEAL_OUTCOME_CODES,
+    COLUMN_CODES,
+    LEGAL_PERSON_SUBTOTAL,
+    SIGNED_METRICS,
+    TABLED_TEMPLATES,
+    outcome_rows,
+)
+from schemas.rules import NON_NEGATIVE, OUTCOME_ROWS, SUM_RULES, SumRule
+
+#: The format assumed for a report whose template is not a tabled one (as the parser does).
+FALLBACK_TEMPLATE = "2021"
+
+#: per table: the column naming a row of the grid, its location prefix, the value columns
+_GRID: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "applications": ("row_code", "row", (*COLUMN_CODES, LEGAL_PERSON_SUBTOTAL.code)),
+    "appeals": ("proceeding", "proceeding", APPEAL_OUTCOME_CODES),
+}
+#: inner location key of a single cell (non_negative), per table
+_CELL_KEY = {"applications": "column", "appeals": "outcome"}
+
+VIOLATION_COLUMNS = ("rule", "location", "expected", "actual", "message")
+
+
+def _ident(lf: pl.LazyFrame) -> list[str]:
+    """Columns identifying one report's rows. `source_path` is present while staging (byte-identical copies
+    of a file share a report_id until duplicates are set aside)."""
+    names = lf.collect_schema().names()
+    return ["report_id", "report_year"] + (["source_path"] if "source_path" in names else [])
+
+
+def _expand(parts: tuple[str, ...], template: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for p in parts:
+        out.extend(outcome_rows(template) if p == OUTCOME_ROWS else (p,))
+    return tuple(out)
+
+
+def _template_expr() -> pl.Expr:
+    t = pl.col("template")
+    return pl.when(t.is_in(list(TABLED_TEMPLATES))).then(t).otherwise(pl.lit(FALLBACK_TEMPLATE))
+
+
+def _label(terms: tuple[str, ...], long_label: str) -> str:
+    return " + ".join(terms) if len(terms) <= 4 else long_label
+
+
+def _fmt(expr: pl.Expr) -> pl.Expr:
+    """A number as the parser prints it: integers without a decimal point."""
+    as_int = expr.cast(pl.Int64, strict=False)
+    return pl.when(expr == as_int).then(as_int.cast(pl.Utf8)).otherwise(expr.cast(pl.Utf8)).fill_null("blank")
+
+
+def _message(rule: str) -> pl.Expr:
+    return pl.format(
+        "{} at {}: {} = {}, but {} = {}",
+        pl.lit(rule),
+        pl.col("location"),
+        pl.col("parts_label"),
+        _fmt(pl.col("expected")),
+        pl.col("totals_label"),
+        _fmt(pl.col("actual")),
+    )
+
+
+def _null_if_any_null(values: list[pl.Expr]) -> pl.Expr:
+    return pl.when(pl.any_horizontal([v.is_null() for v in values])).then(None).otherwise(pl.sum_horizontal(values))
+
+
+def _along_rows(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
+    key, prefix, _ = _GRID[rule.table]
+    parts, totals = rule.parts, rule.totals
+    return lf.select(
+        *_ident(lf),
+        pl.col(key).alias("anchor"),
+        pl.format("{}={}", pl.lit(prefix), pl.col(key)).alias("location"),
+        _null_if_any_null([pl.col(c) for c in parts]).cast(pl.Float64).alias("expected"),
+        _null_if_any_null([pl.col(c) for c in totals]).cast(pl.Float64).alias("actual"),
+        pl.lit(_label(parts, "sum of " + ", ".join(parts))).alias("parts_label"),
+        pl.lit(" + ".join(totals)).alias("totals_label"),
+    ).filter(pl.col("expected").is_not_null() & pl.col("actual").is_not_null())
+
+
+def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
+    key, _, value_columns = _GRID[rule.table]
+    ident = _ident(lf)
+    roles = pl.LazyFrame(
+        [
+            {
+                "_template": t,
+                key: code,
+                "role": role,
+                "n_parts": len(_expand(rule.parts, t)),
+                "parts_label": _label(_expand(rule.parts, t), "sum of outcome rows"),
+            }
+            for t in TABLED_TEMPLATES
+            for role, codes in (("part", _expand(rule.parts, t)), ("total", rule.totals))
+            for code in codes
+        ]
+    )
+    long = (
+        lf.select(*ident, _template_expr().alias("_template"), key, *value_columns)
+        .join(roles, on=["_template", key], how="inner")
+        .unpivot(on=list(value_columns), index=[*ident, key, "role", "n_parts", "parts_label"], variable_name="column")
+    )
+    is_part, is_total = pl.col("role") == "part", pl.col("role") == "total"
+    v = pl.col("value")
+    return (
+        long.group_by([*ident, "column"])
+        .agg(
+            is_part.sum().alias("_n_parts_found"),
+            is_total.sum().alias("_n_totals_found"),
+            pl.col("n_parts").first(),
+            pl.col("parts_label").first(),
+            (v.is_null() & is_part).any().alias("_blank_part"),
+            (v.is_null() & is_total).any().alias("_blank_total"),
+            v.filter(is_part).sum().cast(pl.Float64).alias("expected"),
+            v.filter(is_total).sum().cast(pl.Float64).alias("actual"),
+        )
+        .filter(
+            (pl.col("_n_parts_found") == pl.col("n_parts"))
+            & (pl.col("_n_totals_found") == len(rule.totals))
+            & ~pl.col("_blank_part")
+            & ~pl.col("_blank_total")
+        )
+        .select(
+            *ident,
+            pl.lit(list(rule.totals)).alias("anchor"),
+            pl.format("{}={}", pl.lit("column"), pl.col("column")).alias("location"),
+            "expected",
+            "actual",
+            "parts_label",
+            pl.lit(" + ".join(rule.totals)).alias("totals_label"),
+        )
+        .explode("anchor")
+    )
+
+
+def equations(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Every evaluable equation of `rule` over a table: identity, `anchor` (the row on the total side),
+    `location`, `expected`, `actual`, and the labels for the message. Down-the-columns equations appear
+    once per row on their total side."""
+    return _down_columns(rule, lf) if rule.axis == "down_columns" else _along_rows(rule, lf)
+
+
+def _sum_rule_breaches(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
+    ident = _ident(lf)
+    return (
+        equations(rule, lf)
+        .filter(pl.col("expected") != pl.col("actual"))
+        .unique([*ident, "location"], keep="first", maintain_order=True)
+        .select(
+            *ident, pl.lit(rule.id).alias("rule"), "location", "expected", "actual", _message(rule.id).alias("message")
+        )
+    )
+
+
+def _negative_cells(table: str, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per negative count (or amount), with the row key for flagging."""
+    ident = _ident(lf)
+    if table == "proactive":
+        key = pl.format("{}|{}|{}", "item", "subject", "metric")
+        return lf.filter((pl.col("value") < 0) & ~pl.col("metric").is_in(list(SIGNED_METRICS))).select(
+            *ident,
+            key.alias("anchor"),
+            pl.lit(NON_NEGATIVE).alias("rule"),
+            pl.format("cell={}", key).alias("location"),
+            pl.lit(0.0).alias("expected"),
+            pl.col("value").alias("actual"),
+            pl.format("negative figure '{}' at {}", pl.col("raw_text"), key).alias("message"),
+        )
+    key, prefix, value_columns = _GRID[table]
+    long = lf.select(*ident, key, *value_columns).unpivot(
+        on=list(value_columns), index=[*ident, key], variable_name="column"
+    )
+    location = pl.format("{}={},{}={}", pl.lit(prefix), pl.col(key), pl.lit(_CELL_KEY[table]), pl.col("column"))
+    return long.filter(pl.col("value") < 0).select(
+        *ident,
+        pl.col(key).alias("anchor"),
+        pl.lit(NON_NEGATIVE).alias("rule"),
+        location.alias("location"),
+        pl.lit(0.0).alias("expected"),
+        pl.col("value").cast(pl.Float64).alias("actual"),
+        pl.format("negative count '{}' at {}", pl.col("value"), location).alias("message"),
+    )
+
+
+def breaches(table: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """All rule breaches in one table (identity columns + rule, location, expected, actual, message)."""
+    lf = frame.lazy()
+    parts = [_sum_rule_breaches(r, lf) for r in SUM_RULES if r.table == table]
+    parts.append(_negative_cells(table, lf).drop("anchor"))
+    return pl.concat(parts, how="vertical_relaxed").collect()
+
+
+def _flag_rows(table: str, lf: pl.LazyFrame, bad: pl.LazyFrame) -> pl.LazyFrame:
+    """Per-row check result: False for rows named as `anchor` in `bad`."""
+    ident = _ident(lf)
+    key = _GRID[table][0] if table in _GRID else None
+    if key is None:  # proactive: the key is the cell
+        lf = lf.with_columns(pl.format("{}|{}|{}", "item", "subject", "metric").alias("_key"))
+        key = "_key"
+    bad = bad.select(*ident, "anchor").unique().with_columns(pl.lit(True).alias("_bad"))
+    return lf.join(bad, left_on=[*ident, key], right_on=[*ident, "anchor"], how="left", maintain_order="left").select(
+        pl.col("_bad").is_null().alias("check")
+    )
+
+
+def _sum_rule_check(rule: SumRule) -> pa.Check:
+    def check(data: PolarsData) -> pl.LazyFrame:
+        eqs = equations(rule, data.lazyframe).filter(pl.col("expected") != pl.col("actual"))
+        return _flag_rows(rule.table, data.lazyframe, eqs)
+
+    return pa.Check(check, name=rule.id)
+
+
+def sum_rule_checks(table: str) -> tuple[pa.Check, ...]:
+    """One pandera dataframe-level check per sum rule of the table."""
+    return tuple(_sum_rule_check(r) for r in SUM_RULES if r.table == table)
+
+
+def non_negative_check(table: str) -> pa.Check:
+    def check(data: PolarsData) -> pl.LazyFrame:
+        return _flag_rows(table, data.lazyframe, _negative_cells(table, data.lazyframe))
+
+    return pa.Check(check, name=NON_NEGATIVE)
