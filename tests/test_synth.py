@@ -132,8 +132,11 @@ def test_every_layout_and_encoding_renders_and_decodes(layout: str, encoding: st
         if r.title_style != "missing":
             assert r.truth["agency"] in flat.replace(" ", "")
             assert str(r.truth["year"]) in flat or r.title_style == "chinese_year"
-        else:
+        elif r.sidecar is not None:
             assert r.sidecar == {**r.sidecar, "agency": r.truth["agency"], "year": r.truth["year"]}
+        else:  # no title, no sidecar: agency unknown, the year stated in the statistics period
+            assert r.truth["agency"] is None
+            assert f"统计期限自{r.truth['year']}年1月1日" in flat
         assert "\ufffd" not in text
 
 
@@ -208,3 +211,14 @@ def test_write_corpus_duplicates(tmp_path: Path) -> None:
     for c in copies:
         assert (tmp_path / c.name).read_bytes() == (tmp_path / c.duplicate_of).read_bytes()
         assert c.truth == by_name[c.duplicate_of].truth
+
+
+def test_title_missing_means_sidecar_or_unknown_agency(reports) -> None:
+    missing = [r for r in reports if r.title_style == "missing"]
+    assert any(r.sidecar for r in missing) and any(r.sidecar is None for r in missing)
+    for r in missing:
+        flat = normalize.normalize(decode.decode(r.data)[0])
+        if r.sidecar is None:
+            assert r.truth["agency"] is None and f"统计期限自{r.truth['year']}年" in flat
+        else:
+            assert (r.sidecar["agency"], r.sidecar["year"]) == (r.truth["agency"], r.truth["year"])

@@ -31,6 +31,8 @@ BREAK_RATE = 0.15
 #: chance that the 8th (legal_person_subtotal) column is printed
 SUBTOTAL_RATE = 0.08
 SIDECAR_RATE_WITH_TITLE = 0.05
+#: share of title-less reports without a sidecar either (agency unknown: truth agency None)
+ANONYMOUS_RATE = 0.25
 #: chance that the text ends early (after table 2 or 3): a truncated download or extraction
 TRUNCATED_RATE = 0.02
 
@@ -155,10 +157,15 @@ def generate_report(
     agency, short = text.agency_name(rng, fig.size)
     title_style = _pick(rng, text.TITLE_STYLES)
     sidecar: dict[str, Any] | None = None
-    if title_style == "missing" or rng.random() < SIDECAR_RATE_WITH_TITLE:
+    # seed 004: no title and no sidecar — the agency is unknown, the year only in the statistics period
+    anonymous = title_style == "missing" and rng.random() < ANONYMOUS_RATE
+    if not anonymous and (title_style == "missing" or rng.random() < SIDECAR_RATE_WITH_TITLE):
         sidecar = {"agency": agency, "year": year}
         if rng.random() < 0.5:
             sidecar["url"] = f"https://www.example.gov.cn/xxgk/{year}/{seed:08d}.html"
+    headings = text.SECTION_HEADINGS
+    if title_style == "missing" and spec.pdf_like and rng.random() < 0.5:
+        headings = (headings[0][2:], *headings[1:])  # seed 004 opens with " 总体情况": the 一、 was lost
     doc = document.build(
         rng,
         fig,
@@ -168,8 +175,8 @@ def generate_report(
         title_after_heading=title_style == "after_heading",
         # seeds 000/004: a report whose title is late or missing opens with its first heading
         preface=text.preface(rng, agency, year) if title_style not in ("after_heading", "missing") else [],
-        narrative=text.narrative(rng, short, year, tpl),
-        headings=text.SECTION_HEADINGS,
+        narrative=text.narrative(rng, short, year, tpl, period=anonymous),
+        headings=headings,
         pdf_like=spec.pdf_like,
         sections=sections,
     )
@@ -188,7 +195,7 @@ def generate_report(
         name=f"synth_{seed:06d}{spec.suffix}",
         data=data,
         sidecar=sidecar,
-        truth=figures.truth_json(fig, agency, year),
+        truth=figures.truth_json(fig, None if anonymous else agency, year),
         layout=layout_name,
         encoding=enc_name,
         crlf=use_crlf and enc_name != "binary",

@@ -154,8 +154,13 @@ _OTHER_2021 = (
 _OTHER_2019 = ("无。", "暂无。", "无其他需要报告的事项。")
 
 
-def narrative(rng: random.Random, short: str, year: int, template: str) -> dict[int, list[str]]:
-    """Paragraphs per section (0-based section index). Mentions other years, as real reports do."""
+def narrative(
+    rng: random.Random, short: str, year: int, template: str, *, period: bool = False
+) -> dict[int, list[str]]:
+    """Paragraphs per section (0-based section index). Mentions other years, as real reports do.
+
+    period: open with the statistics period (the only place a title-less report states its year).
+    """
     fill = {
         "y": year,
         "py": year - 1,
@@ -168,6 +173,8 @@ def narrative(rng: random.Random, short: str, year: int, template: str) -> dict[
         "fee": rng.randint(10, 5000),
     }
     overview = [p.format(**fill) for p in _OVERVIEW if p is _OVERVIEW[0] or rng.random() < 0.7]
+    if period:
+        overview.insert(0, f"本报告所列统计期限自{year}年1月1日至{year}年12月31日。")
     problems = [p.format(**fill) for p in _PROBLEMS if rng.random() < 0.8] or [_PROBLEMS[0].format(**fill)]
     other = rng.choice(_OTHER_2021 if template == "2021" else _OTHER_2019).format(**fill)
     return {0: overview, 4: problems, 5: [other]}
