@@ -151,6 +151,8 @@ def _row(label: str, n: int, m: Measured, floor_s: float | None, full_s: float |
         "max_process_hwm_mib": round(m.memory.max_process_hwm_mib),
         "x_floor": round(m.wall_s / floor_s, 2) if floor_s else None,
         "pct_of_full": round(100 * m.wall_s / full_s, 1) if full_s else None,
+        # CPU the rest of the machine used during the run, per second: > 0.2 means the timing is contaminated
+        "others_load": round(m.others_cpu_s / m.wall_s, 2) if m.wall_s else None,
     }
 
 
@@ -282,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results["table"] = rows
     columns = ["run", "n_reports", "cpus", "wall_s", "reports_per_s", "cpu_utilisation", "peak_rss_mib",
-               "peak_pss_mib", "x_floor", "pct_of_full"]  # fmt: skip
+               "peak_pss_mib", "x_floor", "pct_of_full", "others_load"]  # fmt: skip
     print()
     print(markdown(rows, columns))
     if results.get("queries"):

@@ -124,6 +124,14 @@ class TreeSampler(threading.Thread):
         return self.memory
 
 
+def _system_busy_s() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all CPUs), from /proc/stat."""
+    text = _read("/proc/stat") or ""
+    fields = text.split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Measured:
     """One timed run of a command (and every process it started)."""
@@ -137,7 +145,9 @@ class Measured:
     memory: TreeMemory
     cpus: list[int] = field(default_factory=list)
     stdout_tail: str = ""
-    stderr_tail: str = ""
+    #: CPU seconds the rest of the machine used meanwhile (other users' jobs): contamination of the timing
+    others_cpu_s: float = 0.0
+    load_avg_1min_after: float = 0.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -167,6 +177,7 @@ def run_measured(
     affinity = sorted(cpus) if cpus else sorted(os.sched_getaffinity(0))
     out_path = log or Path(os.devnull)
     cpu_before = _children_cpu()
+    busy_before = _system_busy_s()
     start = time.perf_counter()
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(
@@ -187,10 +198,12 @@ def run_measured(
             rc = proc.wait()
         memory = sampler.stop()
     wall = time.perf_counter() - start
+    cpu = _children_cpu() - cpu_before
+    others = max(0.0, _system_busy_s() - busy_before - cpu)
     tail = ""
     if log is not None and log.exists():
         tail = log.read_bytes()[-4000:].decode("utf-8", errors="replace")
-    return Measured(label, list(argv), wall, _children_cpu() - cpu_before, rc, memory, affinity, tail)
+    return Measured(label, list(argv), wall, cpu, rc, memory, affinity, tail, others, os.getloadavg()[0])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def usual_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         f"outcome_mix_by_{key}": f"""
             SELECT {outcome_key} AS {key}, o.category, sum(o.total) AS requests,
                    sum(o.total) / sum(sum(o.total)) OVER (PARTITION BY {outcome_key}) AS share
-            FROM {outcomes_from} GROUP BY ALL ORDER BY {key}, o.category""",
+            FROM {outcomes_from} GROUP BY 1, 2 ORDER BY 1, 2""",
         "top20_agencies_by_requests": f"""
             SELECT {counts_agency} AS agency, sum(d.requests_new) AS requests_new, count(*) AS reports
             FROM {counts_from} WHERE {counts_agency} IS NOT NULL
