@@ -138,3 +138,8 @@ def test_empty_warehouse_still_answers(tmp_path: Path) -> None:
     finally:
         con.close()
     assert page.count("no data in the warehouse") >= 5
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="xxgk build"):
+        write_quality_report(tmp_path / "nowhere", tmp_path / "q.html")

@@ -243,7 +243,10 @@ section.chart {{ margin-bottom: 2rem; }}
 
 def write_quality_report(warehouse: Path, out: Path) -> Path:
     """Open `<warehouse>/xxgk.duckdb` read-only and write the page to `out`."""
-    con = duckdb.connect(str(warehouse / "xxgk.duckdb"), read_only=True)
+    catalog = warehouse / "xxgk.duckdb"
+    if not catalog.is_file():
+        raise FileNotFoundError(f"no warehouse catalog at {catalog}: run `xxgk build --out {warehouse}` first")
+    con = duckdb.connect(str(catalog), read_only=True)
     try:
         page = render_quality_report(con)
     finally:
