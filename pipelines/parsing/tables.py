@@ -317,30 +317,41 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
 
     if not ambiguous:
         return build(choice)
-    if len(ambiguous) <= 3:
-        combos = [list(c) for c in itertools.product(*(range(len(options[i])) for i in ambiguous))]
-    else:
-        combos = []
-    scored: list[tuple[int, list[int], Table3]] = []
-    for combo in combos:
-        ch = list(choice)
-        for i, c in zip(ambiguous, combo, strict=True):
-            ch[i] = c
-        table = build(ch)
-        scored.append((count_breaches(table, template), ch, table))
-    if scored:
-        best_score, choice, best = min(scored, key=lambda s: s[0])
-        default_score, default_choice, default_table = scored[0]
+    default = best = build(choice)
+    default_score = best_score = count_breaches(best, template)
+    tied = False
+    if best_score == 0:
+        # the layout's reading satisfies the rules; another reading of a block that prints different
+        # figures and satisfies them too is an ambiguity to report
+        for i in ambiguous:
+            if options[i][0][0].startswith("extra"):
+                continue
+            for alt in range(1, len(options[i])):
+                if options[i][alt][1] != options[i][0][1]:
+                    ch = list(choice)
+                    ch[i] = alt
+                    tied = tied or count_breaches(build(ch), template) == 0
+    elif len(ambiguous) <= 3:
+        for combo in itertools.product(*(range(len(options[i])) for i in ambiguous)):
+            ch = list(choice)
+            for i, c in zip(ambiguous, combo, strict=True):
+                ch[i] = c
+            if ch == choice:
+                continue
+            table = build(ch)
+            score = count_breaches(table, template)
+            if score < best_score:
+                best, best_score, best_choice = table, score, ch
+            elif score == best_score == 0 and table != best:
+                tied = True
         if best_score > 0 and default_score - best_score < _CLEAR_MARGIN:
             # no reading satisfies the rules (a breach was printed): keep the reading the layout
             # suggests unless the rules clearly prefer another
-            best_score, choice, best = default_score, default_choice, default_table
-        tied = any(score == best_score and table != best for score, _, table in scored)
+            best = default
+        elif best is not default:
+            choice = best_choice
     else:
         # many ambiguous blocks (an extra cell on every row): settle them one at a time
-        best = build(choice)
-        best_score = count_breaches(best, template)
-        tied = False
         for i in ambiguous:
             for alt in range(1, len(options[i])):
                 ch = list(choice)
