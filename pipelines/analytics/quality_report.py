@@ -201,8 +201,16 @@ def _summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, object]]:
         "count(*) FILTER (WHERE duplicate_of IS NOT NULL), sum(n_violations) FROM core.reports"
     ).fetchone()
     assert row is not None
-    labels = ("reports (files)", "agencies (as printed)", "first year", "last year", "duplicate copies", "breaches")
-    return list(zip(labels, row, strict=True))
+    labels = ("reports (files)", "agencies (as printed)", "first year", "last year", "duplicate copies")
+    out: list[tuple[str, object]] = list(zip(labels, row[:5], strict=True))
+    out.append(("in-report rule breaches", row[5] or 0))
+    if _has(con, "core", "continuity_violations"):
+        (continuity,) = con.execute("SELECT count(*) FROM core.continuity_violations").fetchone() or (0,)
+        out.append(("carryover_continuity breaches (across years)", continuity))
+    if _has(con, "main", "agency_year"):
+        (agencies,) = con.execute("SELECT count(DISTINCT agency_key) FROM agency_year").fetchone() or (0,)
+        out.append(("agencies (agency_key, aggregates excluded)", agencies))
+    return out
 
 
 def render_quality_report(con: duckdb.DuckDBPyConnection) -> str:
