@@ -29,10 +29,10 @@ class Piece:
     values: list[str] = field(default_factory=list)
     #: the values come from a grid row (tabs or pipes): empty strings are blank cells
     grid: bool = False
+    is_text: bool = True
 
-    @property
-    def is_text(self) -> bool:
-        return not self.values
+    def __post_init__(self) -> None:
+        self.is_text = not self.values
 
 
 def _is_vertical_char(line: str) -> bool:

@@ -18,7 +18,9 @@ How a table is read, whatever the layout:
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,16 +74,28 @@ def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, ma
     return None
 
 
-def _heading_text(line: str) -> str:
-    """Compact text of a line that may be a heading (long lines are prose or table rows: left empty)."""
-    if len(line) > 80 or ("情况" not in line and "第二十条" not in line and "新收" not in line):
-        return "" if "结转下年度" not in line and "行政复议" not in line else compact(line)
-    return compact(line)
+#: words of the headings and boundary rows looked for (one scan of the whole text finds their lines)
+_REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|存在的主要问题|主要问题")
+
+
+def _heading_texts(lines: list[str]) -> list[str]:
+    """Compact text of the lines that may be headings or boundary rows; "" for every other line."""
+    out = [""] * len(lines)
+    text = "\n".join(lines)
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    last = -1
+    for m in _REGION_WORDS.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i != last:
+            last = i
+            line = lines[i]
+            out[i] = compact(line) if len(line) <= 80 or "结转下年度" in line or "行政复议" in line else ""
+    return out
 
 
 def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Line ranges of tables 2, 3 and 4 (start, end); an empty range where a table is not found."""
-    compacts = [_heading_text(line) for line in lines]
+    compacts = _heading_texts(lines)
     n = len(lines)
     t2 = _find_heading(compacts, _T2_HEADINGS, 0)
     if t2 is None:
@@ -148,12 +162,15 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
     weight = [3 if ev.pos + 1 < len(pieces) and not pieces[ev.pos + 1].is_text else 1 for ev in events]
     best = list(weight)
     parent = [-1] * n
-    for i in range(n):
-        ri = events[i].row
+    rows = [ev.row for ev in events]
+    for i in range(1, n):
+        ri = rows[i]
+        top, arg = best[i], -1
+        wi = weight[i]
         for j in range(i):
-            if events[j].row < ri and best[j] + weight[i] > best[i]:
-                best[i] = best[j] + weight[i]
-                parent[i] = j
+            if rows[j] < ri and best[j] + wi > top:
+                top, arg = best[j] + wi, j
+        best[i], parent[i] = top, arg
     i = max(range(n), key=best.__getitem__)
     out: list[_Label] = []
     while i >= 0:
