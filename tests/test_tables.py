@@ -335,3 +335,16 @@ def test_truncated_table3_keeps_the_rows_found() -> None:
     found = extract_tables(report(table2_tsv(), lines), TEMPLATE)
     assert list(found.applications) == CODES[:8]
     assert as_values(found.applications) == {c: figs[c] for c in CODES[:8]}
+
+
+def test_text_in_a_figure_cell_is_blank_and_reported() -> None:
+    figs = consistent_figures()
+    lines = table3_tsv(figs)
+    i = next(i for i, line in enumerate(lines) if "属于国家秘密" in line)
+    lines[i] = lines[i].rsplit("\t", 7)[0] + "\t0\t见附件\t0\t0\t0\t0\t0"
+    found = extract_tables(report(table2_tsv(), lines, table4()), TEMPLATE)
+    secret = found.applications["withheld_state_secret"]
+    assert secret["commercial_enterprise"].value is None
+    assert secret["commercial_enterprise"].raw == "见附件"
+    assert secret["total"].value == 0
+    assert any("见附件" in p for p in found.problems)

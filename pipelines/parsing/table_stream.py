@@ -40,14 +40,25 @@ def _is_vertical_char(line: str) -> bool:
     return len(s) == 1 and s != "无" and _CJK.match(s) is not None
 
 
+#: a text cell this short after the row's first figure stands where a figure belongs ("见附件")
+_TEXT_IN_VALUE_CELL = 6
+
+
 def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
     cells = [c.strip() for c in cells]
+    numeric = [not c or c.isdigit() or is_number(c.replace(" ", "")) for c in cells]
     last_text = -1
+    first_value = -1
     for i, c in enumerate(cells):
-        if c and not c.isdigit() and not is_number(c.replace(" ", "")):
+        if not numeric[i]:
+            if first_value >= 0 and len(c) <= _TEXT_IN_VALUE_CELL:
+                continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
             last_text = i
+            first_value = -1
+        elif c and first_value < 0 and not (i + 1 < len(cells) and not numeric[i + 1] and len(cells[i + 1]) > 3):
+            # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
+            first_value = i
     for c in cells[: last_text + 1]:
-        # a figure left of the label is the label's numbering printed in its own cell ("1" | "属于国家秘密")
         if c:
             out.append(Piece(line_no, text=c.replace(" ", "")))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]

@@ -591,4 +591,10 @@ def extract_tables(lines: list[str], template: str) -> Tables:
         out.appeals = _read_appeals(tokenize(lines, *r4), out.problems)
     else:
         out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
+    texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
+    for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
+        for outer, cells in grid.items():
+            texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
+    if texts:
+        out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
     return out
