@@ -29,10 +29,8 @@ class Piece:
     values: list[str] = field(default_factory=list)
     #: the values come from a grid row (tabs or pipes): empty strings are blank cells
     grid: bool = False
+    #: False for VALUES pieces (set by whoever builds one)
     is_text: bool = True
-
-    def __post_init__(self) -> None:
-        self.is_text = not self.values
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -46,26 +44,29 @@ _TEXT_IN_VALUE_CELL = 6
 
 def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
     cells = [c.strip() for c in cells]
-    numeric = [not c or c.isdigit() or is_number(c.replace(" ", "")) for c in cells]
+    # kind of each cell: 0 blank, 1 figure, 2 text
+    kinds = [(1 if c.isdigit() or is_number(c.replace(" ", "") if " " in c else c) else 2) if c else 0 for c in cells]
     last_text = -1
-    first_value = -1
-    for i, c in enumerate(cells):
-        if not numeric[i]:
-            if first_value >= 0 and len(c) <= _TEXT_IN_VALUE_CELL:
-                continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
-            last_text = i
-            first_value = -1
-        elif c and first_value < 0 and not (i + 1 < len(cells) and not numeric[i + 1] and len(cells[i + 1]) > 3):
-            # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
-            first_value = i
-    for c in cells[: last_text + 1]:
-        if c:
-            out.append(Piece(line_no, text=c.replace(" ", "")))
+    if 2 in kinds:
+        n = len(cells)
+        first_value = -1
+        for i, k in enumerate(kinds):
+            if k == 2:
+                if first_value >= 0 and len(cells[i]) <= _TEXT_IN_VALUE_CELL:
+                    continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
+                last_text = i
+                first_value = -1
+            elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
+                # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
+                first_value = i
+        for c in cells[: last_text + 1]:
+            if c:
+                out.append(Piece(line_no, text=c.replace(" ", "") if " " in c else c))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     while values and not values[-1]:
         values.pop()
     if values:
-        out.append(Piece(line_no, values=values, grid=True))
+        out.append(Piece(line_no, values=values, grid=True, is_text=False))
 
 
 def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
@@ -84,13 +85,13 @@ def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[P
             values.append(p)
         else:
             if values:
-                out.append(Piece(line_no, values=values))
+                out.append(Piece(line_no, values=values, is_text=False))
                 values = []
             text.append(p)
     if text:
         out.append(Piece(line_no, text="".join(text)))
     if values:
-        out.append(Piece(line_no, values=values))
+        out.append(Piece(line_no, values=values, is_text=False))
 
 
 def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
@@ -101,7 +102,7 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
         if not stripped:
             continue
         if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
-            out.append(Piece(i, values=[stripped]))
+            out.append(Piece(i, values=[stripped], is_text=False))
             continue
         if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
             continue
