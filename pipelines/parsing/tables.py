@@ -4,16 +4,18 @@ How a table is read, whatever the layout:
 
 1. The table's lines become a stream of label text and runs of figures (`table_stream`).
 2. Row labels are recognised by their text (`table_labels`), never by position. The labels that occur
-   in the printed order of the template (a longest increasing subsequence) are the *anchors*; a label
-   printed out of order (pdftotext puts some merged-cell labels after their figures) is left out.
+   in the printed order of the template (the heaviest increasing subsequence, where a label followed by
+   figures weighs more) are the *anchors*; a label printed out of order (pdftotext puts some
+   merged-cell labels after their figures) or a column header that reads like a row label is left out.
 3. The figures between one anchor and the next belong to the rows from that anchor up to the row
    before the next anchor: row by row when the anchor's label is followed by its own figures; when
    several labels come first and the figures after them (pdfminer), both the column-by-column and the
    row-by-row reading are possible.
 4. Where a layout leaves a choice (column- or row-major, an extra trailing cell, the order of the
-   appeal figures), each reading is built and the one under which the rules (`rules.count_breaches`)
-   hold is taken; the choice is recorded in `problems` when it changed anything. Figures are never
-   altered to make a rule pass.
+   appeal figures), the layout's own reading is kept when the rules (`rules.count_breaches`) hold under
+   it; otherwise the other readings are built and one under which the rules hold (or clearly fewer
+   equations break) is taken. What was ambiguous goes to `problems`. Figures are never altered to make
+   a rule pass: a printed breach stays and is reported by the rules.
 """
 
 from __future__ import annotations
@@ -46,13 +48,12 @@ from schemas.codes import (
 from schemas.rules import SUM_RULES
 
 _APPEAL_RULE = next(r for r in SUM_RULES if r.id == "appeal_total")
-_ROW_TOTAL_RULE = next(r for r in SUM_RULES if r.id == "row_total")
 
 # Section headings (compact text) that open and close the tables.
 _T2_HEADINGS = ("主动公开政府信息情况",)
 _T3_HEADINGS = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
-_T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况")
-_T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况")
+_T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "行政复议行政诉讼")
+_T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, ma
 
 
 #: words of the headings and boundary rows looked for (one scan of the whole text finds their lines)
-_REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|存在的主要问题|主要问题")
+_REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|主要问题|需要报告")
 
 
 def _heading_texts(lines: list[str]) -> list[str]:
