@@ -189,6 +189,8 @@ class _Block:
     labelled: list[int] = field(default_factory=list)
     #: the figures as runs uninterrupted by text (pdfminer prints a column header before each item's run)
     runs: list[list[str]] = field(default_factory=list)
+    #: rows without a recognised label just before the block (a label lost to a typo at a page start)
+    before: list[int] = field(default_factory=list)
 
 
 def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
@@ -215,9 +217,9 @@ def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Bl
                 else:
                     runs.append(list(p.values))
                     in_run = True
-        blocks.append(
-            _Block(list(range(first.row, next_row)), groups, j > k, list(range(first.row, anchors[j].row + 1)), runs)
-        )
+        before = list(range(anchors[k - 1].row + 1 if k else 0, first.row))
+        labelled = list(range(first.row, anchors[j].row + 1))
+        blocks.append(_Block(list(range(first.row, next_row)), groups, j > k, labelled, runs, before))
         k = j + 1
     return blocks
 
@@ -274,6 +276,8 @@ def _block_readings(block: _Block, width: int) -> tuple[list[tuple[str, Reading]
     values = _block_values(block, width)
     if block.labels_first and len(values) == len(block.labelled) * width:
         block.rows = block.labelled
+    elif block.labels_first and block.before and len(values) == (len(block.before) + len(block.labelled)) * width:
+        block.rows = block.before + block.labelled
     n = len(block.rows)
     problems: list[str] = []
     if len(values) == n * width:
