@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _resolves_under(path: Path, root: Path) -> bool:
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def unreadable_id(source_path: str) -> str:
     """report_id of a file whose bytes cannot be read: derived from its path so it is still unique."""
     return hashlib.sha256(b"unreadable:" + source_path.encode()).hexdigest()
@@ -144,6 +150,10 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
             st = path.stat()
         except OSError:
             return rel, unreadable_id(rel), -1, -1, None
+        if not stat.S_ISREG(st.st_mode) or not _resolves_under(path, raw_root):
+            # not opened: a FIFO would block the build forever, a link out of the raw root is not ours to read
+            # (parse_file records why)
+            return rel, unreadable_id(rel), st.st_size, st.st_mtime_ns, None
         prev = known.get(rel)
         if not rehash and prev is not None and prev[0] == st.st_size and prev[1] == st.st_mtime_ns:
             digest = prev[2]
