@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import pytest
 from PIL import Image, ImageDraw
 
@@ -60,6 +62,55 @@ def test_huaian_page_furniture_dropped_and_paragraphs_joined(huaian_lines: list[
     period = next(line for line in huaian_lines if "统计期限" in line)
     assert "统计期限自 2024 年 1 月 1 日至 2024 年 12 月 31 日" in period
     assert period.startswith("本报告由") and period.endswith("hazwgkc@163.com)。")  # one paragraph, one line
+
+
+def _without_rules(data: bytes) -> bytes:
+    """The same report with every drawn line and box removed: its tables become borderless."""
+    doc = pdfium.PdfDocument(data)
+    for i in range(len(doc)):
+        page = doc[i]
+        for obj in list(page.get_objects(max_depth=0)):
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+                page.remove_obj(obj)
+        page.gen_content()
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _drawn_sideways(data: bytes, rotation: int) -> bytes:
+    """The same report drawn rotated in PDF space, with /Rotate turning it upright on screen."""
+    doc = pdfium.PdfDocument(data)
+    for i in range(len(doc)):
+        page = doc[i]
+        w, h = page.get_width(), page.get_height()
+        matrix = {90: (0, 1, -1, 0, h, 0), 180: (-1, 0, 0, -1, w, h), 270: (0, -1, 1, 0, 0, w)}[rotation]
+        for obj in list(page.get_objects(max_depth=0)):
+            obj.transform(pdfium.PdfMatrix(*matrix))
+        if rotation in (90, 270):
+            page.set_mediabox(0, 0, h, w)
+            page.set_cropbox(0, 0, h, w)
+        page.set_rotation(rotation)
+        page.gen_content()
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["borderless", "rotate90", "rotate180", "rotate270"],
+)
+def test_huaian_variants_give_the_same_figures(variant: str) -> None:
+    data = HUAIAN.read_bytes()
+    data = _without_rules(data) if variant == "borderless" else _drawn_sideways(data, int(variant[6:]))
+    expected = json.loads((REAL / "huaian_2024.expected.json").read_text(encoding="utf-8"))
+    got = parse_bytes(data, f"huaian_{variant}.pdf").to_json()
+    for key in ("agency", "year", "template", "proactive", "applications", "appeals", "violations"):
+        assert got[key] == expected[key], key
+    if variant != "borderless":  # upright again: the ruled tables are rebuilt as grids
+        lines = split_lines(normalize(pdf.extract(data).text))
+        assert "一、本年新收政府信息公开申请数量\t\t\t3001\t53\t0\t0\t61\t4\t3119" in lines
 
 
 def _scanned_pdf() -> bytes:

@@ -22,6 +22,7 @@ import ctypes
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -97,7 +98,26 @@ def _is_wide(ch: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # PDFium access
 # --------------------------------------------------------------------------------------------
-def _page_chars(textpage: pdfium.PdfTextPage, page_height: float) -> list[_Char]:
+_ToDisplay = Callable[[float, float], tuple[float, float]]
+
+
+def _display_transform(page: pdfium.PdfPage) -> _ToDisplay:
+    """PDF user space (y up) → the page as displayed (y down), honouring /Rotate: a landscape table
+    drawn sideways on a rotated page comes out upright, like any other page."""
+    rotation = page.get_rotation() % 360
+    width, height = page.get_width(), page.get_height()  # as displayed
+    if rotation in (90, 270):
+        width, height = height, width  # user-space size
+    if rotation == 90:
+        return lambda x, y: (y, x)
+    if rotation == 180:
+        return lambda x, y: (width - x, y)
+    if rotation == 270:
+        return lambda x, y: (height - y, width - x)
+    return lambda x, y: (x, height - y)
+
+
+def _page_chars(textpage: pdfium.PdfTextPage, to_display: _ToDisplay) -> list[_Char]:
     chars: list[_Char] = []
     raw = textpage.raw
     n = textpage.count_chars()
@@ -120,7 +140,11 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float) -> list[_Char]
             continue
         # the loose box spans the font's ascent and descent: its height is a steadier em than
         # FPDFText_GetFontSize, which ignores the text matrix
-        chars.append(_Char(text, left, right, page_height - top, page_height - bottom, top - bottom))
+        x0, y0 = to_display(left, bottom)
+        x1, y1 = to_display(right, top)
+        x0, x1 = sorted((x0, x1))
+        y0, y1 = sorted((y0, y1))
+        chars.append(_Char(text, x0, x1, y0, y1, y1 - y0))
     return chars
 
 
@@ -201,15 +225,17 @@ def _collect_segments(
             _collect_segments(children, matrix, out)
 
 
-def _page_edges(page: pdfium.PdfPage, page_height: float) -> list[dict[str, float | str]]:
+def _page_edges(page: pdfium.PdfPage, to_display: _ToDisplay) -> list[dict[str, float | str]]:
     """Horizontal and vertical rules drawn on the page, as pdfplumber edge dicts (top-down y)."""
     raw = page.raw
     objects = [pdfium_c.FPDFPage_GetObject(raw, i) for i in range(pdfium_c.FPDFPage_CountObjects(raw))]
     segments: list[tuple[float, float, float, float]] = []
     _collect_segments(objects, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), segments)
     edges: list[dict[str, float | str]] = []
-    for x0, y0, x1, y1 in segments:
-        top, bottom = sorted((page_height - y0, page_height - y1))
+    for ux0, uy0, ux1, uy1 in segments:
+        x0, y0 = to_display(ux0, uy0)
+        x1, y1 = to_display(ux1, uy1)
+        top, bottom = sorted((y0, y1))
         left, right = sorted((x0, x1))
         if bottom - top < 1.0 and right - left >= 1.0:
             edges.append({"x0": left, "x1": right, "top": top, "bottom": top, "width": right - left,
@@ -323,14 +349,15 @@ class _Page:
 
 def _read_page(number: int, page: pdfium.PdfPage) -> _Page:
     height = page.get_height()
+    to_display = _display_transform(page)
     textpage = page.get_textpage()
     try:
-        chars = _page_chars(textpage, height)
+        chars = _page_chars(textpage, to_display)
     finally:
         textpage.close()
     tables: list[_Table] = []
     if chars:
-        for cells in _tables(_page_edges(page, height)):
+        for cells in _tables(_page_edges(page, to_display)):
             box = (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells),
                    max(c[3] for c in cells))  # fmt: skip
             inside = [ch for ch in chars if _inside(ch, box)]
