@@ -52,10 +52,10 @@ class BuildConfig(Config):
 
 
 def _staging(warehouse: WarehouseResource, context: AssetExecutionContext, *, must_exist: bool = True) -> Path:
-    staging = warehouse.staging_path(context.run_id)
+    staging = warehouse.staging_path(context.run.run_id)
     if must_exist and not (staging / PLAN_FILE).exists():
         raise Failure(
-            f"no staged work for run {context.run_id} in {staging}: materialize raw_files and the assets "
+            f"no staged work for run {context.run.run_id} in {staging}: materialize raw_files and the assets "
             "after it in the same run (e.g. the job build_warehouse or `xxgk build`)"
         )
     return staging

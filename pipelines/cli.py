@@ -31,14 +31,12 @@ def _metadata(result: Any, node: str) -> dict[str, Any]:
 
 
 def _check_failures(result: Any) -> list[str]:
-    out = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data.asset_check_evaluation
-            if not data.passed and data.severity.value == "ERROR":
-                meta = {k: getattr(v, "value", v) for k, v in data.metadata.items()}
-                out.append(f"check {data.check_name} failed: {meta}")
-    return out
+    """Blocking (ERROR) asset checks that failed, with their metadata."""
+    return [
+        f"check {e.check_name} failed: { {k: getattr(v, 'value', v) for k, v in e.metadata.items()} }"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity.value == "ERROR"
+    ]
 
 
 def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool = False) -> int:

@@ -64,20 +64,28 @@ def _label(terms: tuple[str, ...], long_label: str) -> str:
     return " + ".join(terms) if len(terms) <= 4 else long_label
 
 
+def _text(*pieces: str | pl.Expr) -> pl.Expr:
+    """Concatenate literals and string expressions. (Not `pl.format`: with several computed inputs over a
+    multi-chunk frame after a filter it panics in polars 2.1 — binview index assertion.)"""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in pieces])
+
+
 def _fmt(expr: pl.Expr) -> pl.Expr:
     """A number as the parser prints it: integers without a decimal point."""
     as_int = expr.cast(pl.Int64, strict=False)
     return pl.when(expr == as_int).then(as_int.cast(pl.Utf8)).otherwise(expr.cast(pl.Utf8)).fill_null("blank")
 
 
-def _message(rule: str) -> pl.Expr:
-    return pl.format(
-        "{} at {}: {} = {}, but {} = {}",
-        pl.lit(rule),
+def _message(rule: SumRule) -> pl.Expr:
+    """The parser's wording of a breach."""
+    parts = _expand(rule.parts, FALLBACK_TEMPLATE)
+    long_label = "sum of outcome rows" if rule.axis == "down_columns" else "sum of " + ", ".join(parts)
+    return _text(
+        f"{rule.id} at ",
         pl.col("location"),
-        pl.col("parts_label"),
+        f": {_label(parts, long_label)} = ",
         _fmt(pl.col("expected")),
-        pl.col("totals_label"),
+        f", but {' + '.join(rule.totals)} = ",
         _fmt(pl.col("actual")),
     )
 
@@ -89,15 +97,16 @@ def _null_if_any_null(values: list[pl.Expr]) -> pl.Expr:
 def _along_rows(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
     key, prefix, _ = _GRID[rule.table]
     parts, totals = rule.parts, rule.totals
-    return lf.select(
-        *_ident(lf),
-        pl.col(key).alias("anchor"),
-        pl.format("{}={}", pl.lit(prefix), pl.col(key)).alias("location"),
-        _null_if_any_null([pl.col(c) for c in parts]).cast(pl.Float64).alias("expected"),
-        _null_if_any_null([pl.col(c) for c in totals]).cast(pl.Float64).alias("actual"),
-        pl.lit(_label(parts, "sum of " + ", ".join(parts))).alias("parts_label"),
-        pl.lit(" + ".join(totals)).alias("totals_label"),
-    ).filter(pl.col("expected").is_not_null() & pl.col("actual").is_not_null())
+    return (
+        lf.select(
+            *_ident(lf),
+            pl.col(key).alias("anchor"),
+            _null_if_any_null([pl.col(c) for c in parts]).cast(pl.Float64).alias("expected"),
+            _null_if_any_null([pl.col(c) for c in totals]).cast(pl.Float64).alias("actual"),
+        )
+        .filter(pl.col("expected").is_not_null() & pl.col("actual").is_not_null())
+        .with_columns((pl.lit(prefix + "=") + pl.col("anchor")).alias("location"))
+    )
 
 
 def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -110,7 +119,6 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
                 key: code,
                 "role": role,
                 "n_parts": len(_expand(rule.parts, t)),
-                "parts_label": _label(_expand(rule.parts, t), "sum of outcome rows"),
             }
             for t in TABLED_TEMPLATES
             for role, codes in (("part", _expand(rule.parts, t)), ("total", rule.totals))
@@ -120,7 +128,7 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
     long = (
         lf.select(*ident, _template_expr().alias("_template"), key, *value_columns)
         .join(roles, on=["_template", key], how="inner")
-        .unpivot(on=list(value_columns), index=[*ident, key, "role", "n_parts", "parts_label"], variable_name="column")
+        .unpivot(on=list(value_columns), index=[*ident, key, "role", "n_parts"], variable_name="column")
     )
     is_part, is_total = pl.col("role") == "part", pl.col("role") == "total"
     v = pl.col("value")
@@ -130,7 +138,6 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
             is_part.sum().alias("_n_parts_found"),
             is_total.sum().alias("_n_totals_found"),
             pl.col("n_parts").first(),
-            pl.col("parts_label").first(),
             (v.is_null() & is_part).any().alias("_blank_part"),
             (v.is_null() & is_total).any().alias("_blank_total"),
             v.filter(is_part).sum().cast(pl.Float64).alias("expected"),
@@ -145,11 +152,9 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *ident,
             pl.lit(list(rule.totals)).alias("anchor"),
-            pl.format("{}={}", pl.lit("column"), pl.col("column")).alias("location"),
+            _text("column=", pl.col("column")).alias("location"),
             "expected",
             "actual",
-            "parts_label",
-            pl.lit(" + ".join(rule.totals)).alias("totals_label"),
         )
         .explode("anchor")
     )
@@ -157,8 +162,7 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
 
 def equations(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
     """Every evaluable equation of `rule` over a table: identity, `anchor` (the row on the total side),
-    `location`, `expected`, `actual`, and the labels for the message. Down-the-columns equations appear
-    once per row on their total side."""
+    `location`, `expected`, `actual`. Down-the-columns equations appear once per row on their total side."""
     return _down_columns(rule, lf) if rule.axis == "down_columns" else _along_rows(rule, lf)
 
 
@@ -169,7 +173,7 @@ def _sum_rule_breaches(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("expected") != pl.col("actual"))
         .unique([*ident, "location"], keep="first", maintain_order=True)
         .select(
-            *ident, pl.lit(rule.id).alias("rule"), "location", "expected", "actual", _message(rule.id).alias("message")
+            *ident, pl.lit(rule.id).alias("rule"), "location", "expected", "actual", _message(rule).alias("message")
         )
     )
 
@@ -178,21 +182,21 @@ def _negative_cells(table: str, lf: pl.LazyFrame) -> pl.LazyFrame:
     """One row per negative count (or amount), with the row key for flagging."""
     ident = _ident(lf)
     if table == "proactive":
-        key = pl.format("{}|{}|{}", "item", "subject", "metric")
+        key = _text(pl.col("item"), "|", pl.col("subject"), "|", pl.col("metric"))
         return lf.filter((pl.col("value") < 0) & ~pl.col("metric").is_in(list(SIGNED_METRICS))).select(
             *ident,
             key.alias("anchor"),
             pl.lit(NON_NEGATIVE).alias("rule"),
-            pl.format("cell={}", key).alias("location"),
+            _text("cell=", key).alias("location"),
             pl.lit(0.0).alias("expected"),
             pl.col("value").alias("actual"),
-            pl.format("negative figure '{}' at {}", pl.col("raw_text"), key).alias("message"),
+            _text("negative figure '", pl.col("raw_text").fill_null(""), "' at ", key).alias("message"),
         )
     key, prefix, value_columns = _GRID[table]
     long = lf.select(*ident, key, *value_columns).unpivot(
         on=list(value_columns), index=[*ident, key], variable_name="column"
     )
-    location = pl.format("{}={},{}={}", pl.lit(prefix), pl.col(key), pl.lit(_CELL_KEY[table]), pl.col("column"))
+    location = _text(f"{prefix}=", pl.col(key), f",{_CELL_KEY[table]}=", pl.col("column"))
     return long.filter(pl.col("value") < 0).select(
         *ident,
         pl.col(key).alias("anchor"),
@@ -200,7 +204,7 @@ def _negative_cells(table: str, lf: pl.LazyFrame) -> pl.LazyFrame:
         location.alias("location"),
         pl.lit(0.0).alias("expected"),
         pl.col("value").cast(pl.Float64).alias("actual"),
-        pl.format("negative count '{}' at {}", pl.col("value"), location).alias("message"),
+        _text("negative count '", pl.col("value").cast(pl.Utf8), "' at ", location).alias("message"),
     )
 
 
@@ -217,7 +221,7 @@ def _flag_rows(table: str, lf: pl.LazyFrame, bad: pl.LazyFrame) -> pl.LazyFrame:
     ident = _ident(lf)
     key = _GRID[table][0] if table in _GRID else None
     if key is None:  # proactive: the key is the cell
-        lf = lf.with_columns(pl.format("{}|{}|{}", "item", "subject", "metric").alias("_key"))
+        lf = lf.with_columns(_text(pl.col("item"), "|", pl.col("subject"), "|", pl.col("metric")).alias("_key"))
         key = "_key"
     bad = bad.select(*ident, "anchor").unique().with_columns(pl.lit(True).alias("_bad"))
     return lf.join(bad, left_on=[*ident, key], right_on=[*ident, "anchor"], how="left", maintain_order="left").select(

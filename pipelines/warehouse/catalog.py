@@ -141,7 +141,10 @@ def _reports_view() -> View:
         "年度报告 — one row per distinct report (copies of an identical text are left out: see core.reports), "
         "with the agency's identity and region",
         (*_passthrough("reports", names, "r"), *identity),
-        "FROM core.reports r\nLEFT JOIN core.report_identity i USING (report_id)\nWHERE r.duplicate_of IS NULL",
+        # byte-identical copies share a report_id: one identity row per report_id
+        "FROM core.reports r\n"
+        "LEFT JOIN (SELECT DISTINCT ON (report_id) * FROM core.report_identity) i USING (report_id)\n"
+        "WHERE r.duplicate_of IS NULL",
     )
 
 

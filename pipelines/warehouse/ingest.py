@@ -53,7 +53,8 @@ def read_staged(staging: Path, table: str) -> pl.DataFrame:
     files = sorted((staging / PARSED_DIR / table).glob("*.parquet"))
     if not files:
         return pl.DataFrame(schema=staging_schema(table))
-    return pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed").cast(staging_schema(table))  # type: ignore[arg-type]
+    frames = [pl.read_parquet(f) for f in files]
+    return pl.concat(frames, how="vertical_relaxed", rechunk=True).cast(staging_schema(table))  # type: ignore[arg-type]
 
 
 def parse_to_staging(
