@@ -132,7 +132,7 @@ def test_unknown_code_and_wrong_type_are_schema_failures_not_breaches() -> None:
         .otherwise(pl.col("row_code"))
         .alias("row_code")
     )
-    failed, rules = _schema_failures("applications", apps)
+    failed, _ = _schema_failures("applications", apps)
     assert failed.filter(pl.col("column") == "row_code").height == 1
     assert failed["source_path"].to_list() == ["a.txt"]
     wrong_type = frames["appeals"].with_columns(pl.col("total").cast(pl.Utf8))

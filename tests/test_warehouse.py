@@ -77,7 +77,7 @@ def test_one_reports_row_per_input_file(corpus: dict) -> None:
 
 
 def test_figures_equal_the_generators_truth(corpus: dict) -> None:
-    raw, out = corpus["raw"], corpus["out"]
+    out = corpus["out"]
     con = duckdb.connect(str(out / "xxgk.duckdb"), read_only=True)
     apps = {}
     for rid, row, *values in con.execute(
@@ -217,7 +217,8 @@ def test_catalog_opens_read_only_from_another_directory(corpus: dict, tmp_path: 
     code = (
         "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
         "print(c.execute('SELECT count(*) FROM reports').fetchone()[0]); "
-        "print(c.execute(\"SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'xxgk'\").fetchone()[0])"
+        "print(c.execute(\"SELECT tags['storage_version'] FROM duckdb_databases() "
+        "WHERE database_name = 'xxgk'\").fetchone()[0])"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(corpus["out"] / "xxgk.duckdb")],
