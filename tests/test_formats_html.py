@@ -126,6 +126,15 @@ def test_hidden_cells_and_spans_beyond_the_table() -> None:
     assert _lines(f"<html><body>{table}</body></html>".encode())[:2] == ["甲\t乙", "\t1"]
 
 
+def test_article_header_with_the_title_heading_is_kept() -> None:
+    page = (
+        "<html><body><div class='site-header'><h1>甲县人民政府</h1></div>"
+        "<div class='article-header'><h2>2021年政府信息公开工作年度报告</h2></div>"
+        "<p>正文</p></body></html>"
+    )
+    assert [line for line in _lines(page.encode()) if line] == ["2021年政府信息公开工作年度报告", "正文"]
+
+
 def test_title_prefers_heading_over_sidebar_links() -> None:
     page = (
         "<html><head><title>首页_甲县人民政府</title></head><body>"

@@ -120,7 +120,8 @@ def _hidden(el: etree._Element) -> bool:
 
 
 def _is_chrome(el: etree._Element) -> bool:
-    """Navigation, header, footer and sidebar blocks — but never one that holds a table."""
+    """Navigation, header, footer and sidebar blocks — but never one that holds a table or a report-title
+    heading."""
     tag = _tag(el)
     named = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
     if (
@@ -134,7 +135,10 @@ def _is_chrome(el: etree._Element) -> bool:
         )
     ):
         return False
-    return next(el.iter("table"), None) is None
+    if next(el.iter("table"), None) is not None:
+        return False
+    # an article header holding the report's title heading is content, whatever its class says
+    return not any("报告" in (h.text_content() or "") for h in el.iter("h1", "h2", "h3"))
 
 
 def _span(value: str | None) -> int:
