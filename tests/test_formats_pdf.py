@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 from pathlib import Path
@@ -111,6 +112,43 @@ def test_huaian_variants_give_the_same_figures(variant: str) -> None:
     if variant != "borderless":  # upright again: the ruled tables are rebuilt as grids
         lines = split_lines(normalize(pdf.extract(data).text))
         assert "一、本年新收政府信息公开申请数量\t\t\t3001\t53\t0\t0\t61\t4\t3119" in lines
+
+
+def _with_running_header_and_footer(data: bytes) -> bytes:
+    """Every page gets the same header line at the top and an `i/n` page number at the bottom."""
+    doc = pdfium.PdfDocument(data)
+    n = len(doc)
+    for i in range(n):
+        page = doc[i]
+        w, h = page.get_width(), page.get_height()
+        for text, x, y in ((RUNNING_HEADER, 72, h - 40), (f"{i + 1}/{n}", w / 2, 30)):
+            obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(9))
+            buffer = ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
+            pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+            pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+            pdfium_c.FPDFPage_InsertObject(page.raw, obj)
+        page.gen_content()
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+RUNNING_HEADER = "Huai'an Government Information Disclosure Annual Report"
+
+
+def test_running_header_and_page_numbers_are_dropped() -> None:
+    data = _with_running_header_and_footer(HUAIAN.read_bytes())
+    raw_text = pdfium.PdfDocument(data)[2].get_textpage().get_text_range()
+    assert RUNNING_HEADER in raw_text and "3/6" in raw_text  # the furniture is really on the page
+    text = pdf.extract(data).text
+    assert RUNNING_HEADER not in text and "/6" not in text
+    expected = json.loads((REAL / "huaian_2024.expected.json").read_text(encoding="utf-8"))
+    got = parse_bytes(data, "huaian_furniture.pdf").to_json()
+    assert (got["agency"], got["year"], got["applications"]) == (
+        expected["agency"],
+        expected["year"],
+        expected["applications"],
+    )
 
 
 def _scanned_pdf() -> bytes:
