@@ -348,3 +348,21 @@ def test_text_in_a_figure_cell_is_blank_and_reported() -> None:
     assert secret["commercial_enterprise"].raw == "见附件"
     assert secret["total"].value == 0
     assert any("见附件" in p for p in found.problems)
+
+
+def test_markdown_blank_last_cell_stays_in_its_column() -> None:
+    figs = consistent_figures()
+    out = [
+        "## 三、收到和处理政府信息公开申请情况",
+        "| 项目 | | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |",
+    ]
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for r in ROWS:
+        cells = [str(v) for v in figs[r.code]]
+        if r.code == "granted":
+            cells[-1] = " "  # 总计 left blank
+        out.append("| " + " | ".join([r.label, "", *cells]) + " |")
+    found = extract_tables(report(table2_tsv(), out, table4()), TEMPLATE)
+    granted = found.applications["granted"]
+    assert granted["total"].value is None
+    assert [granted[c].value for c in COLUMN_CODES[:6]] == figs["granted"][:6]

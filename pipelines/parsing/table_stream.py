@@ -42,7 +42,9 @@ def _is_vertical_char(line: str) -> bool:
 _TEXT_IN_VALUE_CELL = 6
 
 
-def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
+def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing: bool = False) -> None:
+    """Label cells, then the row's value cells. `keep_trailing`: the row's trailing blank cells are cells
+    (a Markdown row is closed by its last pipe); elsewhere a trailing blank may be padding."""
     cells = [c.strip() for c in cells]
     # kind of each cell: 0 blank, 1 figure, 2 text
     kinds = [(1 if c.isdigit() or is_number(c.replace(" ", "") if " " in c else c) else 2) if c else 0 for c in cells]
@@ -63,8 +65,9 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece]) -> None:
             if c:
                 out.append(Piece(line_no, text=c.replace(" ", "") if " " in c else c))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
-    while values and not values[-1]:
-        values.pop()
+    if not keep_trailing or not any(values):
+        while values and not values[-1]:
+            values.pop()
     if values:
         out.append(Piece(line_no, values=values, grid=True, is_text=False))
 
@@ -110,7 +113,7 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
             cells = stripped.strip("|").split("|")
             if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
                 continue
-            _grid_pieces(cells, i, out)
+            _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
         elif "\t" in stripped:
             _grid_pieces(stripped.split("\t"), i, out)
         elif " " not in stripped and not is_number(stripped):

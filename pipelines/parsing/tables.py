@@ -225,10 +225,13 @@ def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Bl
 
 
 def _fit_grid(values: list[str], width: int) -> list[str]:
-    """A grid row's cells fitted to the expected width: surplus leading blanks are a shifted row."""
+    """A grid row's cells fitted to the expected width: surplus leading blanks are a shifted row (label
+    padding), then surplus trailing blanks are padding after the row."""
     values = list(values)
-    while len(values) > width and values and not values[0]:
+    while len(values) > width and not values[0]:
         values.pop(0)
+    while len(values) > width and not values[-1]:
+        values.pop()
     return values
 
 
