@@ -274,7 +274,10 @@ def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
     return {r: [values[c * n + i] for c in range(width)] for i, r in enumerate(rows)}
 
 
-def _block_readings(block: _Block, width: int) -> tuple[list[tuple[str, Reading]], list[str]]:
+_SHORT_ROW = "one figure short: blank cell assumed in column"
+
+
+def _block_readings(block: _Block, width: int, codes: list[str]) -> tuple[list[tuple[str, Reading]], list[str]]:
     """Candidate readings of a block (best guess first) and problems that hold for all of them."""
     values = _block_values(block, width)
     if block.labels_first and len(values) == len(block.labelled) * width:
@@ -297,14 +300,24 @@ def _block_readings(block: _Block, width: int) -> tuple[list[tuple[str, Reading]
     if block.groups and len(block.groups) <= n and all(len(g.values) == width + 1 for g in block.groups):
         reading = {r: g.values[:width] for r, g in zip(block.rows, block.groups, strict=False)}
         return [("extra trailing cell ignored", reading)], problems
+    if n == 1 and len(values) == width - 1 and not any(g.grid for g in block.groups):
+        # free text cannot print a blank cell: one figure short, the blank may be in any column; the
+        # rules place it (the layout's guess, the last column, first)
+        r = block.rows[0]
+        return [
+            (f"{_SHORT_ROW} {c + 1}", {r: [*values[:c], "", *values[c:]]}) for c in (width - 1, *range(width - 1))
+        ], problems
     reading = _row_major(block.rows, values, width)
     if len(values) > n * width:
         problems.append(
-            f"{len(values) - n * width} surplus figures after row {block.rows[-1]} of table 3 ignored "
+            f"table 3: {len(values) - n * width} surplus figures after row {codes[block.rows[-1]]} ignored "
             f"({len(values)} figures for {n} rows of {width})"
         )
     elif len(values) % width:
-        problems.append(f"table 3: {len(values)} figures for {n} rows of {width} columns; incomplete rows left blank")
+        problems.append(
+            f"table 3: {len(values)} figures for {n} row(s) of {width} columns from row {codes[block.rows[0]]}; "
+            "incomplete rows left blank"
+        )
     return [("row by row", reading)], problems
 
 
@@ -331,7 +344,7 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
     blocks = _blocks(pieces, anchors, len(codes))
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
-        readings, block_problems = _block_readings(block, width)
+        readings, block_problems = _block_readings(block, width, codes)
         problems.extend(block_problems)
         options.append(readings)
     ambiguous = [i for i, o in enumerate(options) if len(o) > 1]
@@ -390,10 +403,14 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
         n_rows = sum(len(blocks[i].rows) for i in extra)
         hows = sorted({options[i][choice[i]][0] for i in extra})
         problems.append(f"table 3: {n_rows} row(s) print one cell more than the header has columns ({'; '.join(hows)})")
+    for i in ambiguous:
+        how = options[i][choice[i]][0]
+        if how.startswith(_SHORT_ROW):
+            problems.append(f"table 3 row {codes[blocks[i].rows[0]]}: {how} (chosen by the rules)")
     if tied:
         for i in ambiguous:
             how = options[i][choice[i]][0]
-            if how.startswith("extra"):
+            if how.startswith(("extra", _SHORT_ROW)):
                 continue
             rows = blocks[i].rows
             problems.append(
