@@ -99,6 +99,31 @@ def _is_wide(ch: str) -> bool:
 # PDFium access
 # --------------------------------------------------------------------------------------------
 _ToDisplay = Callable[[float, float], tuple[float, float]]
+#: the same character drawn again within this share of its width (and a tenth of its height) is
+#: overprinting (fake bold), not text: two real neighbours are a whole advance width apart
+_OVERPRINT = 0.3
+
+
+def _dedupe(chars: list[_Char]) -> list[_Char]:
+    """Drop characters printed twice at (almost) the same place: "bold" made by drawing the text twice
+    with a small offset, common in PDFs of CJK documents whose font has no bold face."""
+    kept: list[_Char] = []
+    grid: dict[tuple[str, int, int], list[_Char]] = {}
+    for ch in chars:
+        size = max(ch.size, 1.0)
+        gx, gy = int(ch.cx // size), int(ch.cy // size)
+        width = ch.x1 - ch.x0
+        if any(
+            abs(other.cx - ch.cx) <= _OVERPRINT * min(width, other.x1 - other.x0)
+            and abs(other.cy - ch.cy) <= 0.1 * size
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in grid.get((ch.text, gx + dx, gy + dy), ())
+        ):
+            continue
+        grid.setdefault((ch.text, gx, gy), []).append(ch)
+        kept.append(ch)
+    return kept
 
 
 def _display_transform(page: pdfium.PdfPage) -> _ToDisplay:
@@ -145,7 +170,7 @@ def _page_chars(textpage: pdfium.PdfTextPage, to_display: _ToDisplay) -> list[_C
         x0, x1 = sorted((x0, x1))
         y0, y1 = sorted((y0, y1))
         chars.append(_Char(text, x0, x1, y0, y1, y1 - y0))
-    return chars
+    return _dedupe(chars)
 
 
 _Matrix = tuple[float, float, float, float, float, float]
