@@ -39,6 +39,9 @@ from harness import Measured, report_files, run_measured
 from queries import time_queries, warehouse_summary
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+#: the packages a build runs (frozen for the whole benchmark, see `snapshot_code`)
+CODE_PACKAGES = ("pipelines", "assets", "schemas")
 DEFAULT_OUT = HERE / "out"
 #: the increment corpus uses another seed so its reports differ from the base corpus
 INCREMENT_SEED_OFFSET = 7919
@@ -95,6 +98,18 @@ def corpus(cache: Path, n: int, seed: int) -> Path:
     return dest
 
 
+def snapshot_code(dest: Path) -> dict[str, str]:
+    """Copy the project's packages to `dest`; builds run them through PYTHONPATH.
+
+    The parser version is a hash of the parsing code, so an edit to it by anyone during a benchmark would
+    turn the incremental build into a full re-parse. Frozen code makes every run of one benchmark measure
+    the same program (and the commit it came from is recorded).
+    """
+    for package in CODE_PACKAGES:
+        shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return {"PYTHONPATH": str(dest)}
+
+
 def link_tree(src: Path, dst: Path) -> None:
     """Hard-link copy: a fresh raw folder in no time and no extra disk (the files are never written to)."""
     shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns(".complete", "truth.jsonl"))
@@ -113,21 +128,34 @@ def run_floor(raw: Path, logs: Path, cpus: list[int]) -> tuple[Measured, dict]:
 
 
 class Builder:
-    def __init__(self, xxgk: str, logs: Path, extra: list[str], timeout: float | None) -> None:
+    def __init__(self, xxgk: str, logs: Path, extra: list[str], timeout: float | None, env: dict[str, str]) -> None:
         self.xxgk = xxgk
         self.logs = logs
         self.extra = extra
         self.timeout = timeout
+        self.env = env
         self.has_workers_option = "--workers" in _build_help(xxgk)
 
     def __call__(self, label: str, raw: Path, out: Path, cpus: list[int]) -> Measured:
         argv = [self.xxgk, "build", "--raw", str(raw), "--out", str(out), *self.extra]
         if self.has_workers_option:
             argv += ["--workers", str(len(cpus))]
-        m = run_measured(label, argv, cpus=cpus, log=self.logs / f"{label}.log", timeout=self.timeout)
+        log = self.logs / f"{label}.log"
+        m = run_measured(label, argv, cpus=cpus, log=log, timeout=self.timeout, env=self.env)
         if m.returncode != 0:
             sys.exit(f"{label}: xxgk build exited {m.returncode}:\n{m.stdout_tail}")
         return m
+
+
+def _git_state() -> dict[str, str]:
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if line[3:].startswith(CODE_PACKAGES)]
+    return {"commit": git("rev-parse", "HEAD").strip(), "uncommitted_code_files": ", ".join(dirty)}
 
 
 def _catalog(out: Path) -> Path:
@@ -194,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     logs = work / "logs"
     logs.mkdir(parents=True)
     xxgk = _xxgk()
-    build = Builder(xxgk, logs, args.build_arg, args.timeout)
+    code_env = snapshot_code(work / "code")
+    build = Builder(xxgk, logs, args.build_arg, args.timeout, code_env)
     results: dict = {
         "n": args.n,
         "seed": args.seed,
@@ -202,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": len(available), "python": platform.python_version(), "platform": platform.platform()},
         "started_utc": stamp,
         "build_has_workers_option": build.has_workers_option,
+        "code": _git_state(),
     }
     rows: list[dict] = []
 
