@@ -366,3 +366,24 @@ def test_markdown_blank_last_cell_stays_in_its_column() -> None:
     granted = found.applications["granted"]
     assert granted["total"].value is None
     assert [granted[c].value for c in COLUMN_CODES[:6]] == figs["granted"][:6]
+
+
+def test_fixed_width_blank_cell_is_placed_by_its_column() -> None:
+    """pdftotext -layout of a real report with one figure erased: the blank lands in its column."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "real" / "huaian_2024.pdftotext-layout.txt"
+    lines = lines_of(path.read_text(encoding="utf-8"))
+    for blank_column in (0, 3, 6):
+        changed = list(lines)
+        i = next(i for i, line in enumerate(changed) if "本年新收" in line)
+        tokens = changed[i].split()
+        figure = tokens[-7 + blank_column]
+        start = changed[i].rindex(" " + figure + (" " if blank_column < 6 else "")) + 1
+        changed[i] = changed[i][:start] + " " * len(figure) + changed[i][start + len(figure) :]
+        found = extract_tables(changed, TEMPLATE)
+        row = found.applications["new_received"]
+        expected = [3001, 53, 0, 0, 61, 4, 3119]
+        expected[blank_column] = None
+        assert [row[c].value for c in COLUMN_CODES] == expected
+        assert any("placed by position" in p for p in found.problems)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import check_sum_rule, count_breaches
 from pipelines.parsing.table_cells import read_cell
+from pipelines.parsing.table_columns import align_short_rows
 from pipelines.parsing.table_labels import (
     LabelMatcher,
     application_matcher,
@@ -332,7 +333,7 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
     return {code: table[code] for code in codes if code in table}
 
 
-def _read_applications(pieces: list[Piece], template: str, problems: list[str]) -> Table3:
+def _read_applications(pieces: list[Piece], template: str, problems: list[str], lines: list[str]) -> Table3:
     matcher = application_matcher(template)
     codes = [r.code for r in APPLICATION_ROWS[template]]
     anchors = _anchors(_label_events(pieces, matcher), pieces)
@@ -341,6 +342,7 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str]) 
         return {}
     columns = _table3_columns(pieces)
     width = len(columns)
+    problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, lines, width))
     blocks = _blocks(pieces, anchors, len(codes))
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
@@ -609,7 +611,7 @@ def extract_tables(lines: list[str], template: str) -> Tables:
     else:
         out.problems.append("table 2 (主动公开政府信息情况) not found")
     if r3[1] > r3[0]:
-        out.applications = _read_applications(tokenize(lines, *r3), template, out.problems)
+        out.applications = _read_applications(tokenize(lines, *r3), template, out.problems, lines)
     else:
         out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
     if r4[1] > r4[0]:
