@@ -301,6 +301,13 @@ def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     record = check(parse_file(path, tmp_path))
     assert record.source.path == "report-\\xb1\\xa8\\xb8\\xe6.txt"
     assert record.agency == "西工区民政局"
+    # the warehouse registry keeps the display name; parse_file finds the file from it
+    again = check(parse_file(tmp_path / record.source.path, tmp_path))
+    assert (again.source.path, again.source.sha256, again.agency) == (
+        record.source.path,
+        record.source.sha256,
+        "西工区民政局",
+    )
 
 
 def test_directory_named_like_a_report(tmp_path: Path) -> None:

@@ -142,8 +142,9 @@ def _crash(exc: BaseException) -> str:
     return f"{PARSER_ERROR}: {type(exc).__name__}: {exc}"[:500] + where
 
 
-def _safe_name(name: object) -> str:
-    """The file name as text that survives UTF-8 (Parquet, JSON): undecodable bytes become \\xNN escapes."""
+def display_name(name: object) -> str:
+    """A file name as text that survives UTF-8 (Parquet, JSON): bytes of a name that is not UTF-8 (a GBK
+    name from an unzipped archive) become \\xNN escapes. `parse_file` finds the file again from it."""
     text = os.fspath(name) if isinstance(name, os.PathLike) else str(name)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
@@ -158,7 +159,7 @@ def parse_bytes(
     data: bytes, name: str, sidecar: dict[str, Any] | None = None, *, limits: ParseLimits | None = None
 ) -> ReportRecord:
     """Parse the bytes of one report file named `name` (used for its suffix and provenance). Never raises."""
-    record = ReportRecord(source=Source(path=_safe_name(name)))
+    record = ReportRecord(source=Source(path=display_name(name)))
     try:
         data = bytes(data)
         record.source.sha256 = hashlib.sha256(data).hexdigest()
@@ -308,11 +309,11 @@ def _short_error(exc: BaseException) -> str:
 
 def _relative_name(path: Path, raw_root: Path | None) -> str:
     if raw_root is None:
-        return _safe_name(path.as_posix())
+        return display_name(path.as_posix())
     try:
-        return _safe_name(path.relative_to(raw_root).as_posix())
+        return display_name(path.relative_to(raw_root).as_posix())
     except ValueError:
-        return _safe_name(Path(os.path.relpath(path, raw_root)).as_posix())
+        return display_name(Path(os.path.relpath(path, raw_root)).as_posix())
 
 
 def _read_limited(path: Path, limits: ParseLimits) -> tuple[bytes | None, ReportRecord | None]:
@@ -351,9 +352,26 @@ def _inside(path: Path, root: Path) -> bool:
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
+def _locate(path: Path, raw_root: Path | None) -> Path:
+    """The file a `display_name` path stands for, when its real name is not UTF-8 (else `path` itself)."""
+    if os.path.lexists(path) or "\\x" not in str(path):
+        return path
+    base = raw_root if raw_root is not None and path.is_relative_to(raw_root) else path.parent
+    current = Path(base)
+    for part in path.relative_to(base).parts:
+        candidate = current / part
+        if not os.path.lexists(candidate):
+            try:
+                candidate = next(current / e for e in os.listdir(current) if display_name(e) == part)
+            except (OSError, StopIteration):
+                return path
+        current = candidate
+    return current
+
+
 def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits | None = None) -> ReportRecord:
     """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises."""
-    path = Path(path)
+    path = _locate(Path(path), raw_root)
     name = _relative_name(path, raw_root)
     resolved, limits_problem = resolve(limits)
     try:
