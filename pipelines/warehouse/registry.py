@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, sidecar_paths
+from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, display_name, sidecar_paths
 from schemas.tables import UNKNOWN_YEAR_PARTITION
 
 REGISTRY_FILE = "registry.parquet"
@@ -145,7 +145,7 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
     }
 
     def one(path: Path) -> tuple[str, str, int, int, str | None]:
-        rel = path.relative_to(raw_root).as_posix()
+        rel = display_name(path.relative_to(raw_root).as_posix())  # a name that is not UTF-8: \xNN escapes
         try:
             st = path.stat()
         except OSError:
