@@ -20,7 +20,7 @@ def copy_seeds(raw: Path) -> list[Path]:
     return [Path(shutil.copy2(f, raw / f.name)) for f in (*SEED_FILES, REAL_PDF)]
 
 
-def run_build(raw: Path, out: Path, *, full_refresh: bool = False, workers: int = 2):
+def run_build(raw: Path, out: Path, *, full_refresh: bool = False, workers: int = 2, raise_on_error: bool = True):
     """Materialize the warehouse assets in this process (the same call as `xxgk build`)."""
     from dagster import DagsterInstance, RunConfig, materialize
 
@@ -36,6 +36,7 @@ def run_build(raw: Path, out: Path, *, full_refresh: bool = False, workers: int 
                 ops={"raw_files": BuildConfig(full_refresh=full_refresh)},
                 loggers={"console": {"config": {"log_level": "WARNING"}}},
             ),
+            raise_on_error=raise_on_error,
         )
 
 

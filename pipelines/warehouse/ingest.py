@@ -27,6 +27,8 @@ class Job:
     raw_root: str
     source_path: str
     sha256: str
+    #: the parent's parser version: a worker started after a code edit must not record another one
+    parser_version: str
 
 
 def _sidecar_fields(path: Path) -> tuple[str | None, str | None]:
@@ -45,7 +47,7 @@ def parse_chunk(jobs: Sequence[Job]) -> dict[str, pl.DataFrame]:
         path = root / job.source_path
         record = parse_file(path, root)
         region, url = _sidecar_fields(path)
-        batch.add(record, FileInfo(job.source_path, job.sha256, region, url), PARSER_VERSION, now_utc())
+        batch.add(record, FileInfo(job.source_path, job.sha256, region, url), job.parser_version, now_utc())
     return batch.frames()
 
 
@@ -72,7 +74,7 @@ def parse_to_staging(
     """
     for table in STAGED_TABLES:
         (staging / PARSED_DIR / table).mkdir(parents=True, exist_ok=True)
-    jobs = [Job(str(raw_root), p, s) for p, s in files]
+    jobs = [Job(str(raw_root), p, s, PARSER_VERSION) for p, s in files]
     chunks = [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
     workers = workers or min(os.cpu_count() or 1, 16)
 
