@@ -116,3 +116,16 @@ def test_dataset_is_the_packaged_code_list() -> None:
     info = dataset_info()
     assert info["package"] == "cpca" and info["divisions"] == len(_divisions())
     assert isinstance(region_of("西工区"), Region)
+
+
+def test_division_missing_from_the_list_is_said_not_guessed() -> None:
+    # 钱塘区 (2021) is newer than the shipped list: NULL, and the reason names it
+    alone = region_of("钱塘区人民政府")
+    assert alone.adcode is None and alone.reason and "钱塘区" in alone.reason
+    # with its city in front, the city is certain and the county is not
+    prefixed = region_of("杭州市钱塘区人民政府")
+    assert prefixed[:4] == ("浙江省", "杭州市", None, "330100")
+    assert prefixed.reason and "钱塘区" in prefixed.reason
+    # departments and development zones are not divisions
+    assert region_of("洛阳市城市管理局").reason is None
+    assert region_of("洛阳市经济技术开发区管委会").reason is None
