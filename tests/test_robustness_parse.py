@@ -438,6 +438,17 @@ def test_sidecar_agency_not_text(tmp_path: Path) -> None:
     assert record.agency == "西工区民政局"
 
 
+def test_sidecar_linked_from_outside_the_raw_root_is_not_read(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (tmp_path / "other.json").write_text('{"agency": "外部", "year": 2000}', encoding="utf-8")
+    (raw / "r.txt").write_bytes(SEED.read_bytes())
+    (raw / "r.txt.meta.json").symlink_to(tmp_path / "other.json")
+    record = check(parse_file(raw / "r.txt", raw))
+    assert "sidecar r.txt.meta.json ignored: resolves outside the raw root (a symlink?)" in problems(record)
+    assert (record.agency, record.year) == ("西工区民政局", 2021)
+
+
 def test_sidecar_with_bom_and_short_name(tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_bytes(SEED.read_bytes())
     (tmp_path / "r.meta.json").write_bytes('{"agency": "某某局"}'.encode("utf-8-sig"))

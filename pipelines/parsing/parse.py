@@ -281,13 +281,19 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def read_sidecar(path: Path, *, max_bytes: int | None = None) -> tuple[dict[str, Any] | None, str | None]:
-    """The sidecar of a report file, and a problem text if one exists but cannot be used. Never raises."""
+def read_sidecar(
+    path: Path, *, max_bytes: int | None = None, raw_root: Path | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The sidecar of a report file, and a problem text if one exists but cannot be used. Never raises.
+
+    With `raw_root`, a sidecar that resolves outside it (a symlink) is not read."""
     limit = max_bytes if max_bytes is not None else resolve(None)[0].max_sidecar_bytes
     for candidate in sidecar_paths(Path(path)):
         try:
             if not candidate.is_file():
                 continue
+            if raw_root is not None and not _inside(candidate, raw_root):
+                return None, f"sidecar {candidate.name} ignored: resolves outside the raw root (a symlink?)"
             size = candidate.stat().st_size
             if size > limit:
                 return None, f"sidecar {candidate.name} ignored: {size} bytes > limit {limit} (XXGK_MAX_SIDECAR_BYTES)"
@@ -391,7 +397,7 @@ def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits 
         record = ReportRecord(source=Source(path=name))
         record.problems.append(_crash(exc))
         return record
-    sidecar, sidecar_problem = read_sidecar(path, max_bytes=resolved.max_sidecar_bytes)
+    sidecar, sidecar_problem = read_sidecar(path, max_bytes=resolved.max_sidecar_bytes, raw_root=raw_root)
     if refused is not None:
         refused.source.path = name
         refused.source.format = FORMAT_BY_SUFFIX.get(path.suffix.lower(), "text")
