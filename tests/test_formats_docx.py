@@ -4,6 +4,8 @@ vMerge), in both national formats — every figure asserted through the whole pa
 from __future__ import annotations
 
 import io
+import struct
+import zipfile
 
 import pytest
 from docx import Document
@@ -97,7 +99,22 @@ def test_core_title_is_used_only_when_it_names_agency_and_year() -> None:
     ids=["truncated-zip", "legacy-doc", "empty"],
 )
 def test_unreadable_word_files_fail_with_a_reason(data: bytes, reason: str) -> None:
+    _assert_unreadable(data, reason)
+
+
+def _assert_unreadable(data: bytes, reason: str) -> None:
     with pytest.raises(UnreadableDocument, match=reason.replace("(", r"\(").replace(")", r"\)")):
         docx.extract(data)
     record = parse_bytes(data, "broken.docx")  # parse.py may recognise the bytes first; either way: failed
     assert record.status == "failed" and record.problems
+
+
+def test_damaged_deflate_data_fails_with_a_reason() -> None:
+    """A download cut or garbled inside the compressed document part (zlib errors, bad CRC)."""
+    data = bytearray(build_docx(TRUTH_2021))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("word/document.xml")
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    for k in range(start + 100, start + info.compress_size - 100, 97):
+        data[k] ^= 0x5A
+    _assert_unreadable(bytes(data), "corrupt Word file")

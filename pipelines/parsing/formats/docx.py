@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
+import zlib
 
 from docx import Document
 from docx.opc.exceptions import PackageNotFoundError
@@ -23,6 +24,17 @@ from pipelines.parsing import metadata
 from pipelines.parsing.formats import Extracted, UnreadableDocument
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: what a damaged package raises while it is opened: bad zip structure, bad deflate data, missing or
+#: malformed parts
+_DAMAGED = (
+    PackageNotFoundError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    etree.XMLSyntaxError,
+)
 _P, _TBL, _SDT, _SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 _TR, _TC, _TCPR, _TRPR = qn("w:tr"), qn("w:tc"), qn("w:tcPr"), qn("w:trPr")
 _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
@@ -124,11 +136,11 @@ def extract(data: bytes) -> Extracted:
         raise UnreadableDocument("Word 97-2003 (.doc) file, not .docx: convert it to .docx to read it")
     try:
         document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        lines: list[str] = []
+        _body_lines(document.element.body, lines)
+        core_title = (document.core_properties.title or "").strip()
+    except _DAMAGED as exc:
         raise UnreadableDocument(f"corrupt Word file: not a readable .docx package ({exc})") from exc
-    lines: list[str] = []
-    _body_lines(document.element.body, lines)
-    core_title = (document.core_properties.title or "").strip()
     agency, year = metadata.agency_and_year([core_title]) if core_title else (None, None)
     title = core_title if agency and year else None
     return Extracted(text="\n".join(lines) + "\n", encoding=None, title=title)
