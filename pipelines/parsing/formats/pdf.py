@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,21 +109,23 @@ def _dedupe(chars: list[_Char]) -> list[_Char]:
     """Drop characters printed twice at (almost) the same place: "bold" made by drawing the text twice
     with a small offset, common in PDFs of CJK documents whose font has no bold face."""
     kept: list[_Char] = []
-    grid: dict[tuple[str, int, int], list[_Char]] = {}
+    # (text, grid x, grid y) -> centres of the kept characters; the grid step is the character's size,
+    # far larger than the tolerance, so only the neighbouring grid squares need looking at
+    grid: dict[tuple[str, int, int], list[tuple[float, float, float]]] = {}
     for ch in chars:
-        size = max(ch.size, 1.0)
-        gx, gy = int(ch.cx // size), int(ch.cy // size)
-        width = ch.x1 - ch.x0
-        if any(
-            abs(other.cx - ch.cx) <= _OVERPRINT * min(width, other.x1 - other.x0)
-            and abs(other.cy - ch.cy) <= 0.1 * size
-            for dx in (-1, 0, 1)
-            for dy in (-1, 0, 1)
-            for other in grid.get((ch.text, gx + dx, gy + dy), ())
-        ):
-            continue
-        grid.setdefault((ch.text, gx, gy), []).append(ch)
-        kept.append(ch)
+        size = ch.size if ch.size > 1.0 else 1.0
+        cx, cy, width = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2, ch.x1 - ch.x0
+        gx, gy = int(cx // size), int(cy // size)
+        duplicate = False
+        for dx in (0, -1, 1):
+            for dy in (0, -1, 1):
+                for ox, oy, owidth in grid.get((ch.text, gx + dx, gy + dy), ()):
+                    if abs(ox - cx) <= _OVERPRINT * min(width, owidth) and abs(oy - cy) <= 0.1 * size:
+                        duplicate = True
+                        break
+        if not duplicate:
+            grid.setdefault((ch.text, gx, gy), []).append((cx, cy, width))
+            kept.append(ch)
     return kept
 
 
@@ -347,13 +350,21 @@ def _grid(cells: list[tuple[float, float, float, float]], chars: list[_Char]) ->
     col_of = {x: i for i, x in enumerate(xs)}
     row_of = {y: i for i, y in enumerate(ys)}
     grid = [[""] * len(xs) for _ in ys]
+    # locate characters by bisecting the cell boundaries (a table of many cells stays linear in characters)
+    x_edges = sorted({round(v, 1) for c in cells for v in (c[0], c[2])})
+    y_edges = sorted({round(v, 1) for c in cells for v in (c[1], c[3])})
+    cover: dict[tuple[int, int], int] = {}
+    for k, (x0, top, x1, bottom) in enumerate(cells):
+        c0, c1 = bisect_left(x_edges, round(x0, 1)), bisect_left(x_edges, round(x1, 1))
+        r0, r1 = bisect_left(y_edges, round(top, 1)), bisect_left(y_edges, round(bottom, 1))
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                cover.setdefault((r, c), k)
     buckets: dict[int, list[_Char]] = {}
     for ch in chars:
-        cx, cy = ch.cx, ch.cy
-        for k, (x0, top, x1, bottom) in enumerate(cells):
-            if x0 <= cx < x1 and top <= cy < bottom:
-                buckets.setdefault(k, []).append(ch)
-                break
+        k = cover.get((bisect_right(y_edges, ch.cy) - 1, bisect_right(x_edges, ch.cx) - 1))
+        if k is not None:
+            buckets.setdefault(k, []).append(ch)
     for k, cell_chars in buckets.items():
         x0, top, _, _ = cells[k]
         grid[row_of[round(top, 1)]][col_of[round(x0, 1)]] = _cell_text(cell_chars).replace("\t", " ")
