@@ -10,6 +10,7 @@ import pytest
 from test_formats_layouts import (
     RAW_2019,
     TRUTH_2019,
+    TRUTH_2019_FULL,
     TRUTH_2021,
     expected_rows,
     render_table_html,
@@ -27,6 +28,8 @@ from schemas.codes import APPLICATION_ROWS, proactive_keys
 HTML_DIR = Path(__file__).parent / "fixtures" / "html"
 PAGE_2021 = HTML_DIR / "binhe_district_2024.html"
 PAGE_2019_GBK = HTML_DIR / "binhe_education_2020_gbk.html"
+#: the same 2019-format page with its 总计 column left blank, as many agencies printed it
+PAGE_2019_BLANK_TOTALS = HTML_DIR / "binhe_education_2020_blank_totals.html"
 
 
 def _lines(data: bytes) -> list[str]:
@@ -46,8 +49,12 @@ def _assert_contiguous(lines: list[str], block: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("path", "truth", "raw"),
-    [(PAGE_2021, TRUTH_2021, None), (PAGE_2019_GBK, TRUTH_2019, RAW_2019)],
-    ids=["2021", "2019"],
+    [
+        (PAGE_2021, TRUTH_2021, None),
+        (PAGE_2019_GBK, TRUTH_2019_FULL, RAW_2019),
+        (PAGE_2019_BLANK_TOTALS, TRUTH_2019, RAW_2019),
+    ],
+    ids=["2021", "2019-gbk", "2019-blank-totals"],
 )
 def test_every_table_row_is_one_tab_separated_line(path: Path, truth: dict, raw: dict | None) -> None:
     lines = _lines(path.read_bytes())
@@ -72,7 +79,7 @@ def test_rowspan_and_colspan_leave_spanned_positions_empty() -> None:
 
 
 def test_blank_total_column_and_units_are_kept_as_printed() -> None:
-    lines = _lines(PAGE_2019_GBK.read_bytes())
+    lines = _lines(PAGE_2019_BLANK_TOTALS.read_bytes())
     new = next(line for line in lines if line.startswith("一、本年新收"))
     cells = new.split("\t")
     assert cells[3:9] == [str(v) for k, v in TRUTH_2019["applications"]["new_received"].items() if k != "total"]
@@ -177,5 +184,11 @@ def test_2021_page_gives_every_figure(name: str) -> None:
     "trailing tab, and _fit_grid drops a leading blank label cell instead); see docs/formats.md",
     strict=False,
 )
-def test_2019_gbk_page_with_blank_totals_gives_every_figure() -> None:
+def test_2019_page_with_blank_totals_gives_every_figure() -> None:
+    _assert_every_figure(PAGE_2019_BLANK_TOTALS)
+
+
+def test_2019_gbk_page_gives_every_figure() -> None:
+    """GBK bytes, `charset=gb2312`, layout tables, `251000元`, a negative 本年增/减."""
     _assert_every_figure(PAGE_2019_GBK)
+    assert parse_bytes(PAGE_2019_GBK.read_bytes(), PAGE_2019_GBK.name).status == "ok"
