@@ -9,6 +9,8 @@ import zipfile
 
 import pytest
 from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from test_formats_layouts import TRUTH_2019_FULL, TRUTH_2021, Table, expand, expected_rows, report_blocks
 
 from pipelines.parsing import parse_bytes
@@ -118,3 +120,27 @@ def test_damaged_deflate_data_fails_with_a_reason() -> None:
     for k in range(start + 100, start + info.compress_size - 100, 97):
         data[k] ^= 0x5A
     _assert_unreadable(bytes(data), "corrupt Word file")
+
+
+def test_grid_before_after_and_vertical_merge_keep_columns() -> None:
+    """A row that starts one grid column in (w:gridBefore) or stops short (w:gridAfter) stays aligned; a
+    vertically merged cell has its text once."""
+    document = Document()
+    table = document.add_table(rows=3, cols=4)
+    for r, row in enumerate(table.rows):
+        for c, cell in enumerate(row.cells):
+            cell.text = f"{r}{c}"
+    table.cell(0, 0).merge(table.cell(1, 0)).text = "合并"
+    short = table.rows[2]._tr
+    short.remove(short.tc_lst[0])  # the row's first grid column is skipped …
+    short.remove(short.tc_lst[-1])  # … and so is its last
+    tr_pr = short.get_or_add_trPr()
+    for tag in ("w:gridBefore", "w:gridAfter"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), "1")
+        tr_pr.append(el)
+    assert docx.table_grid(table._tbl) == [
+        ["合并", "01", "02", "03"],
+        ["", "11", "12", "13"],
+        ["", "21", "22", ""],
+    ]

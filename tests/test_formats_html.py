@@ -192,3 +192,39 @@ def test_2019_gbk_page_gives_every_figure() -> None:
     """GBK bytes, `charset=gb2312`, layout tables, `251000元`, a negative 本年增/减."""
     _assert_every_figure(PAGE_2019_GBK)
     assert parse_bytes(PAGE_2019_GBK.read_bytes(), PAGE_2019_GBK.name).status == "ok"
+
+
+def test_word_exported_html_markup() -> None:
+    """Word's "save as web page": conditional comments, o:p, lang spans, a zero-height spacer row."""
+    appeals = TRUTH_2021["appeals"]
+    figures = "".join(
+        f"<td width=40 style='border:solid windowtext 1.0pt;mso-border-alt:solid windowtext .5pt'>"
+        f"<p class=MsoNormal align=center><span lang=EN-US style='font-size:10.5pt'>{v}<o:p></o:p></span></p></td>"
+        for p in appeals.values()
+        for v in p.values()
+    )
+    outcomes = "".join(
+        f"<td><p class=MsoNormal><span style='font-family:宋体'>{o[:2]}<br>{o[2:]}</span></p></td>"
+        for o in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计") * 2
+    )
+    page = (
+        "<html xmlns:o='urn:schemas-microsoft-com:office:office'><head>"
+        "<meta http-equiv=Content-Type content='text/html; charset=gb2312'>"
+        "<!--[if gte mso 9]><xml><o:DocumentProperties><o:Author>admin</o:Author></o:DocumentProperties></xml>"
+        "<![endif]--><style><!-- p.MsoNormal {margin:0cm;} --></style></head><body lang=ZH-CN>"
+        "<div class=WordSection1><p class=MsoNormal><b><span style='font-size:16.0pt'>四、政府信息公开行政复议、"
+        "行政诉讼情况</span></b><o:p></o:p></p>"
+        "<table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0>"
+        "<tr><td colspan=5><p class=MsoNormal>行政复议</p></td><td colspan=10><p class=MsoNormal>行政诉讼</p></td></tr>"
+        + "<tr>"
+        + "".join(f"<td rowspan=2><p>{o}</p></td>" for o in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计"))
+        + "<td colspan=5><p>未经复议直接起诉</p></td><td colspan=5><p>复议后起诉</p></td></tr>"
+        f"<tr>{outcomes}</tr><tr>{figures}</tr>"
+        "<![if !supportMisalignedColumns]><tr height=0>" + "<td width=40 style='border:none'></td>" * 15 + "</tr>"
+        "<![endif]></table></div></body></html>"
+    )
+    lines = _lines(page.encode("gb18030"))
+    assert "四、政府信息公开行政复议、行政诉讼情况" in lines
+    assert "\t".join(str(v) for p in appeals.values() for v in p.values()) in lines
+    assert "\t" * 5 + "\t".join(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2) in lines
+    assert not any("Author" in line or "MsoNormal" in line for line in lines)
