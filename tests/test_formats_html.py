@@ -228,3 +228,16 @@ def test_word_exported_html_markup() -> None:
     assert "\t".join(str(v) for p in appeals.values() for v in p.values()) in lines
     assert "\t" * 5 + "\t".join(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2) in lines
     assert not any("Author" in line or "MsoNormal" in line for line in lines)
+
+
+def test_chrome_names_are_words_not_substrings() -> None:
+    page = (
+        "<html><body>"
+        "<div class='position-relative'><p>正文段落</p></div>"  # a CSS utility class, not a breadcrumb
+        "<div class='search-result'><p>检索结果</p></div>"
+        "<div class='position'>当前位置：首页</div>"
+        "<div class='left-side'><h4>年度报告</h4><ul><li>乙县2019年政府信息公开工作年度报告</li></ul></div>"
+        "<div class='main-nav'>首页 信息公开</div>"
+        "</body></html>"
+    )
+    assert [line for line in _lines(page.encode()) if line] == ["正文段落", "检索结果"]

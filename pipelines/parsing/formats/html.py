@@ -48,11 +48,26 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "titl
                         "object", "embed", "svg", "canvas", "select", "option", "button", "input", "textarea",
                         "map", "audio", "video"})  # fmt: skip
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form"})
-_CHROME_NAME = re.compile(
-    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|menus|submenu|footer|foot|breadcrumbs?|crumbs?|sidebar|side|"
-    r"header|share|copyright|banner|topbar|toolbar|search|login|skip|position|location|weizhi)(?:$|[-_\s\d])",
-    re.IGNORECASE,
-)
+#: class/id words that name page chrome wherever they appear in a compound name (`main-nav`, `footer_wrap`)
+_CHROME_PARTS = frozenset({"nav", "navbar", "navigation", "menu", "menus", "submenu", "footer", "breadcrumb",
+                           "breadcrumbs", "crumb", "crumbs", "sidebar", "copyright", "banner", "topbar", "toolbar",
+                           "login", "weizhi", "dqwz", "header", "side", "foot", "share"})  # fmt: skip
+#: words that name chrome only as a whole class or id (`class="position"`, `id="top"`): as parts they are
+#: too common in content names (`position-relative`, `search-result`, `top-news`). A chrome-named block
+#: that holds a table or the report's title (`article-header`) is kept anyway.
+_CHROME_WORDS = frozenset({"head", "top", "search", "skip", "position", "location"})
+_NAME_PARTS = re.compile(r"[-_\d]+")
+
+
+def _chrome_named(el: etree._Element) -> bool:
+    for token in f"{el.get('class') or ''} {el.get('id') or ''}".lower().split():
+        if token.strip("-_0123456789") in _CHROME_WORDS:
+            return True
+        if any(part in _CHROME_PARTS for part in _NAME_PARTS.split(token)):
+            return True
+    return False
+
+
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
                          "ol", "dl", "dt", "dd", "blockquote", "pre", "center", "address", "figure", "figcaption",
@@ -122,23 +137,22 @@ def _hidden(el: etree._Element) -> bool:
 def _is_chrome(el: etree._Element) -> bool:
     """Navigation, header, footer and sidebar blocks — but never one that holds a table or a report-title
     heading."""
-    tag = _tag(el)
-    named = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
     if (
-        tag not in _CHROME_TAGS
-        and not (named and _CHROME_NAME.search(named))
-        and el.get("role")
-        not in (
-            "navigation",
-            "banner",
-            "contentinfo",
-        )
+        _tag(el) not in _CHROME_TAGS
+        and el.get("role") not in ("navigation", "banner", "contentinfo")
+        and not _chrome_named(el)
     ):
         return False
     if next(el.iter("table"), None) is not None:
         return False
-    # an article header holding the report's title heading is content, whatever its class says
-    return not any("报告" in (h.text_content() or "") for h in el.iter("h1", "h2", "h3"))
+    # an article header holding the report's title (with its year) is content, whatever its class says;
+    # a sidebar headed 年度报告 that lists other years' reports is not
+    titles = [*el.iter("h1", "h2", "h3", "h4"), *el.xpath(".//*[contains(@class, 'title')]")]
+    return not any(_is_report_title(_clean(h.text_content() or "")) for h in titles)
+
+
+def _is_report_title(text: str) -> bool:
+    return "政府信息公开" in text and "报告" in text and metadata.agency_and_year([text])[1] is not None
 
 
 def _span(value: str | None) -> int:
