@@ -5,7 +5,7 @@ Nothing here reads the environment: the warehouse resource resolves its folders 
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from assets.warehouse import WAREHOUSE_ASSETS
 from pipelines.resources import WarehouseResource
@@ -18,4 +18,7 @@ defs = Definitions(
     schedules=[nightly_build],
     sensors=[raw_folder_sensor],
     resources={"warehouse": WarehouseResource()},
+    # Steps hand over through the staging folder and parsing has its own process pool: a subprocess per
+    # step (the default) would only add start-up time, also for materializations launched from the UI.
+    executor=in_process_executor,
 )

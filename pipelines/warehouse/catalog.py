@@ -30,8 +30,9 @@ from schemas.rules import RULE_DESCRIPTIONS
 from schemas.tables import PARTITION_COLUMN, TABLES, UNKNOWN_YEAR_PARTITION, Column, Table
 
 CATALOG_FILE = "xxgk.duckdb"
-#: Oldest DuckDB storage format the catalog is written in (readable by DuckDB >= 1.0).
-STORAGE_COMPATIBILITY = "v1.0.0"
+#: Storage format of the catalog: DuckDB 1.1 and later open it (tested with 1.1.3). DuckDB 1.0 cannot:
+#: column comments on views did not exist yet.
+STORAGE_COMPATIBILITY = "v1.1.0"
 
 _DUCKDB_TYPES = {
     "String": "VARCHAR",
