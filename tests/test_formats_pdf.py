@@ -208,3 +208,37 @@ def test_damaged_pdf_fails_with_a_reason(data: bytes) -> None:
         pdf.extract(data)
     record = parse_bytes(data, "damaged.pdf")
     assert record.status == "failed" and record.problems
+
+
+def _text_pdf(lines: list[tuple[float, float, str]]) -> bytes:
+    """A one-page PDF with Helvetica text lines at (x, y from the top)."""
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(595, 842)
+    for x, y, text in lines:
+        obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(12))
+        buffer = ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
+        pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+        pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, 842 - y)
+        pdfium_c.FPDFPage_InsertObject(page.raw, obj)
+    page.gen_content()
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_wrapped_lines_join_but_a_numbered_item_starts_a_new_line() -> None:
+    full = "x" * 74  # Helvetica x is 0.5 em: 74 of them at 12 pt span the text block, 72 to 516 pt
+    data = _text_pdf(
+        [
+            (96, 100, "Indented first line of a paragraph that is long enough to reach the margin xx"),
+            (72, 116, full),
+            (72, 132, "continued without indent, so it belongs to the paragraph above."),
+            (96, 148, "Indented first line of the next paragraph, also long enough to reach the margin"),
+            (72, 164, full),
+            (72, 180, "1. An item that starts at the margin is not a continuation."),
+        ]
+    )
+    lines = [line for line in pdf.extract(data).text.splitlines() if line]
+    assert len(lines) == 3, lines
+    assert lines[0].endswith("continued without indent, so it belongs to the paragraph above.")
+    assert lines[2] == "1. An item that starts at the margin is not a continuation."

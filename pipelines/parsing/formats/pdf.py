@@ -43,6 +43,10 @@ _TAB_GAP_EM = 2.0
 _SPACE_GAP_EM = 0.15
 _PAGE_NUMBER = re.compile(r"^[-–—_\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-–—_\s]*$")
 _DIGITS = re.compile(r"\d+")
+#: a line that starts a section or an item: 一、 （一） (一) 1. 1、 第一
+_NEW_ITEM = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+\s*、|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[.、．](?!\d)|第[一二三四五六七八九十]+)"
+)
 
 
 @dataclass(slots=True)
@@ -476,7 +480,11 @@ def _assemble(pages: list[_Page]) -> list[str]:
                 _, right = margins[prev.page]
                 left, _ = margins[line.page]
                 em = prev.em or 10.0
-                if prev.x1 >= right - 1.5 * em and line.x0 <= left + 0.5 * em:
+                if (
+                    prev.x1 >= right - 1.5 * em
+                    and line.x0 <= left + 0.5 * em
+                    and not _NEW_ITEM.match(line.text)  # 二、… （一）… 1. … begin a heading or an item
+                ):
                     out[-1] += line.text
                     prev = line
                     continue
