@@ -24,6 +24,15 @@ _VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 人民政府办 / 人民政府办公室 (but not 办公厅 of a province)
     (re.compile(r"人民政府办(?!公)"), "人民政府办公室"),
     (re.compile(r"办公室\(?(?:本级|机关)\)?$"), "办公室"),
+    (re.compile(r"\((?:本级|机关本级)\)$"), ""),
+    # the usual short names of departments (发改委 = 发展和改革委员会 …)
+    (re.compile(r"发改委$"), "发展和改革委员会"),
+    (re.compile(r"卫健委$"), "卫生健康委员会"),
+    (re.compile(r"住建局$"), "住房和城乡建设局"),
+    (re.compile(r"人社局$"), "人力资源和社会保障局"),
+    (re.compile(r"(?:市监局|市场监管局)$"), "市场监督管理局"),
+    (re.compile(r"教体局$"), "教育和体育局"),
+    (re.compile(r"退役军人局$"), "退役军人事务局"),
 )
 
 
