@@ -57,6 +57,13 @@ def test_huaian_table_rows_are_tab_separated_lines(huaian_lines: list[str]) -> N
         assert row in huaian_lines, row
 
 
+def test_title_is_the_largest_type_on_the_first_page() -> None:
+    assert pdf.extract(HUAIAN.read_bytes()).title == "淮安市人民政府2024 年政府信息公开工作年度报告"
+    # a first page whose largest type names no agency and year gives no title (the lines decide)
+    heading_only = _text_pdf([(200, 100, "Annual Report"), (72, 140, "x" * 60)])
+    assert pdf.extract(heading_only).title is None
+
+
 def test_huaian_page_furniture_dropped_and_paragraphs_joined(huaian_lines: list[str]) -> None:
     assert not any(line.replace(" ", "") in {f"-{n}-" for n in range(1, 7)} for line in huaian_lines)
     assert huaian_lines[:2] == ["淮安市人民政府", "2024 年政府信息公开工作年度报告"]

@@ -30,6 +30,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
+from pipelines.parsing import metadata
 from pipelines.parsing.formats import Extracted, UnreadableDocument
 
 SCANNED = "scanned PDF: no text layer"
@@ -454,8 +455,14 @@ def _title(pages: list[_Page]) -> str | None:
             elif parts:
                 break
         title = "".join(parts)
-        return title if "报告" in title else None
+        return title if _names_agency_and_year(title) else None
     return None
+
+
+def _names_agency_and_year(title: str) -> bool:
+    """Only such a title is worth passing on: `metadata.agency_and_year` tries it before the text's lines."""
+    agency, year = metadata.agency_and_year([title])
+    return agency is not None and year is not None
 
 
 def _assemble(pages: list[_Page]) -> list[str]:
@@ -520,7 +527,7 @@ def extract(data: bytes) -> Extracted:
         title = _title(pages)
         if title is None:
             meta_title = (document.get_metadata_dict(skip_empty=True).get("Title") or "").strip()
-            title = meta_title if "政府信息公开" in meta_title else None
+            title = meta_title if _names_agency_and_year(meta_title) else None
         _drop_page_furniture(pages)
         return Extracted(text="\n".join(_assemble(pages)) + "\n", encoding=None, title=title)
     except pdfium.PdfiumError as exc:
