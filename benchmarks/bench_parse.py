@@ -3,7 +3,8 @@
     python benchmarks/bench_parse.py [--n 20000] [--seed 0] [--layout tsv] [--min-rate 2000] [--json]
 
 Generation is timed separately (it is not part of the parse figure). The process is pinned to one CPU
-where the OS allows it, so the rate is per core. Exit status 1 when --min-rate is given and the overall
+where the OS allows it, and rates are per CPU second of this process (wall-clock rate printed beside),
+so the figure is per core even on a shared machine. Exit status 1 when --min-rate is given and the overall
 rate is below it.
 """
 
@@ -43,25 +44,29 @@ def main(argv: list[str] | None = None) -> int:
     pinned = _pin_one_core()
     layouts = [args.layout] if args.layout else sorted(LAYOUTS)
 
-    start = time.perf_counter()
+    start = time.process_time()
     reports = [generate_report(args.seed + i, layout=layouts[i % len(layouts)]) for i in range(args.n)]
-    gen_s = time.perf_counter() - start
+    gen_s = time.process_time() - start
     total_bytes = sum(len(r.data) for r in reports)
 
     parse_bytes(reports[0].data, reports[0].name, reports[0].sidecar)  # warm-up: lazy imports, regex caches
+    # CPU time of this process (one thread): the per-core rate even on a machine shared with other work;
+    # wall time is reported beside it
     seconds: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     statuses: dict[str, int] = defaultdict(int)
+    wall = time.perf_counter()
     gc.disable()  # collection pauses are amortised over a real build; keep the per-layout split clean
     try:
         for r in reports:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             record = parse_bytes(r.data, r.name, r.sidecar)
-            seconds[r.layout] += time.perf_counter() - t0
+            seconds[r.layout] += time.process_time() - t0
             counts[r.layout] += 1
             statuses[record.status] += 1
     finally:
         gc.enable()
+    wall_s = time.perf_counter() - wall
     parse_s = sum(seconds.values())
     overall = args.n / parse_s if parse_s else float("inf")
 
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "mib": round(total_bytes / 2**20, 1),
         "generate_per_s": round(args.n / gen_s, 1),
         "parse_per_s": round(overall, 1),
+        "parse_per_s_wall": round(args.n / wall_s, 1),
         "parse_mib_per_s": round(total_bytes / 2**20 / parse_s, 2) if parse_s else None,
         "per_layout_per_s": {k: round(counts[k] / seconds[k], 1) for k in sorted(counts)},
         "statuses": dict(sorted(statuses.items())),
@@ -81,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"parser {PARSER_VERSION}; {args.n} reports, {result['mib']} MiB; {pinned}")
         print(f"generation: {result['generate_per_s']:>10,.0f} reports/s  ({gen_s:.1f} s)")
-        print(f"parse:      {overall:>10,.0f} reports/s  ({parse_s:.1f} s, {result['parse_mib_per_s']} MiB/s)")
+        print(
+            f"parse:      {overall:>10,.0f} reports/s CPU time ({parse_s:.1f} s, {result['parse_mib_per_s']} MiB/s); "
+            f"{result['parse_per_s_wall']:,.0f}/s wall"
+        )
         for k in sorted(counts):
             print(f"  {k:<18} {counts[k] / seconds[k]:>10,.0f} reports/s  ({counts[k]} reports)")
         print(f"statuses: {result['statuses']}")
