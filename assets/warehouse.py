@@ -203,7 +203,12 @@ def validated_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
         check_name="rules",
         passed=not breaches,
         severity=AssetCheckSeverity.WARN,
-        metadata={"breaches": sum(breaches.values()), **{f"breaches_{r}": n for r, n in breaches.items()}},
+        metadata={
+            "breaches": sum(breaches.values()),
+            **{f"breaches_{r}": n for r, n in breaches.items()},
+            # pandera's failure cases: rows on the total side of a broken equation, per rule check
+            **{f"failing_rows_{r}": n for r, n in sorted(result.rule_failing_rows.items())},
+        },
     )
     disagreements = result.disagreements
     yield AssetCheckResult(
