@@ -8,6 +8,7 @@ none is invented, the provinces of `reports`, `agency_year`, and the quality pag
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ContinuityCor
     raw, out = root / "raw", root / "warehouse"
     copy_seeds(raw)
     corpus = write_continuity_corpus(raw / "pairs", n_agencies=12, seed=2)
+    # a byte-identical copy under another name (a different title, even): one report, one identity
+    shutil.copy2(raw / "pairs" / corpus.files[0], raw / "pairs" / "全市汇总_copy.txt")
     assert xxgk(["build", "--raw", str(raw), "--out", str(out), "--workers", "2", "--quiet"]) == 0
     return out, corpus
 
@@ -68,6 +71,14 @@ def test_reports_view_has_region_and_identity(built: tuple[Path, ContinuityCorpu
     # the seed fixtures: 西工区民政局 → 河南省洛阳市西工区, the Huai'an PDF → 江苏省淮安市
     assert by_path["000_4a563719454909a3.txt"][:2] == ("河南省", "410303")
     assert by_path["huaian_2024.pdf"][:2] == ("江苏省", "320800")
+
+
+def test_copies_do_not_multiply_rows(built: tuple[Path, ContinuityCorpus]) -> None:
+    out, _ = built
+    assert _query(out, "SELECT report_id FROM reports GROUP BY 1 HAVING count(*) > 1") == []
+    assert _query(out, "SELECT report_id FROM core.report_identity GROUP BY 1 HAVING count(*) > 1") == []
+    copies = _query(out, "SELECT count(*) FROM core.reports WHERE duplicate_of IS NOT NULL")
+    assert copies == [(1,)]
 
 
 def test_agency_year_one_row_per_agency_and_year(built: tuple[Path, ContinuityCorpus]) -> None:

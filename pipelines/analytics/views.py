@@ -108,7 +108,14 @@ AGENCY_YEAR_COMMENTS: dict[str, str] = {
 
 
 def report_identity(reports: pl.DataFrame) -> pl.DataFrame:
-    """One row per report: report_id + IDENTITY_COLUMNS (sidecar `region` used when the table has it)."""
+    """One row per report_id: report_id + IDENTITY_COLUMNS (sidecar `region` used when the table has it).
+
+    Byte-identical copies share their original's report_id (core.reports has a row per file): the
+    identity is the original's (the row whose duplicate_of is NULL), so joins on report_id stay 1:1.
+    """
+    if "duplicate_of" in reports.columns:
+        reports = reports.sort(pl.col("duplicate_of").is_not_null(), maintain_order=True)
+    reports = reports.unique("report_id", keep="first", maintain_order=True)
     frame = with_agency_identity(reports)
     frame = with_region(frame, "agency", "region" if "region" in reports.columns else None)
     return frame.select("report_id", *IDENTITY_COLUMNS)
