@@ -88,6 +88,8 @@ def count(value: int, style: CellStyle, rng: random.Random, *, signed: bool = Fa
 
 def amount(yuan: int, style: CellStyle, rng: random.Random) -> str:
     """An amount (exact whole yuan) as printed in a 万元 column."""
+    if yuan < 0:  # only in a planted non_negative break
+        return "-" + amount(-yuan, style, rng)
     if yuan == 0:
         if style.zero_token and rng.random() < style.zero_rate:
             return style.zero_token

@@ -277,7 +277,13 @@ def plant_break(rng: random.Random, fig: Figures, rule: str) -> None:
             for k in fig.proactive
             if k.rsplit("|", 1)[-1] not in SIGNED_METRICS and k.rsplit("|", 1)[-1] not in AMOUNT_METRICS
         ]
-        if rng.random() < 0.7:
+        x = rng.random()
+        if x < 0.15:  # an amount printed with a minus sign
+            key = next(k for k in fig.proactive if k.rsplit("|", 1)[-1] in AMOUNT_METRICS)
+            yuan = -(fig.amount_yuan[key] or rng.randint(1, 90) * 100)
+            fig.amount_yuan[key] = yuan
+            _alter(fig, "proactive", key, None, yuan / 10000)
+        elif x < 0.7:
             key = rng.choice(keys)
             _alter(fig, "proactive", key, None, -(int(fig.proactive[key]) or rng.randint(1, 9)))
         else:  # a count printed with a minus sign in table 3 (breaks the sums through it as well)
