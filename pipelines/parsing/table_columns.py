@@ -76,6 +76,16 @@ def align_short_rows(pieces: list[Piece], lines: list[str], width: int) -> list[
 
     Rewrites the VALUES pieces in place; returns a description of each row padded (for `problems`).
     """
+    short = [
+        p
+        for p in pieces
+        if not p.is_text
+        and not p.grid
+        and width - _MAX_BLANKS <= len(p.values) < width
+        and _WIDE_GAP in lines[p.line].strip()
+    ]
+    if not short:
+        return []
     full = [
         p
         for p in pieces
@@ -93,12 +103,8 @@ def align_short_rows(pieces: list[Piece], lines: list[str], width: int) -> list[
     # the measure in which complete rows line up: characters (pdftotext) or display width
     use_display = _spread([m[2] for m in measured]) < _spread([m[1] for m in measured])
     notes: list[str] = []
-    for p in pieces:
-        if p.is_text or p.grid or not (width - _MAX_BLANKS <= len(p.values) < width):
-            continue
+    for p in short:
         line = lines[p.line]
-        if _WIDE_GAP not in line.strip():
-            continue
         _, ref_chars, ref_display = min(measured, key=lambda m: abs(m[0].line - p.line))
         spans = _spans(line, p.values)
         if spans is None:
