@@ -99,7 +99,7 @@ def _aliases(d: Division) -> set[str]:
         short = _SHORT_SUFFIX.sub("", d.name)
         if len(short) >= 2:
             names.add(short)
-    if "自治" in d.name:
+    if "自治" in d.name and d.rank > 0:
         # 延边朝鲜族自治州 → 延边州 / 延边; 长阳土家族自治县 → 长阳县
         stem = d.name
         for nat in _nationalities():
@@ -110,6 +110,13 @@ def _aliases(d: Division) -> set[str]:
             names.add(m.group(1) + m.group(2))
             if m.group(2) == "州":
                 names.add(m.group(1))
+    elif "族" in d.name and d.rank == 2:
+        # ethnic districts: 瀍河回族区 → 瀍河区
+        stem = d.name
+        for nat in _nationalities():
+            stem = stem.replace(nat, "")
+        if stem != d.name and re.match(r"^.{2,}(区|县|市|旗)$", stem):
+            names.add(stem)
     return names
 
 
@@ -208,7 +215,7 @@ def _common(candidates: tuple[Division, ...]) -> Division | None:
 
 # A leading name shaped like a division (钱塘区…, 长乐区…) that the code list does not know: said so in the
 # reason (divisions created or renamed after the list's vintage), never resolved.
-_DIVISION_SHAPED = re.compile(r"^[\u4e00-\u9fff]{2,6}?(?:自治州|自治县|地区|新区|区|县|市|旗|盟)")
+_DIVISION_SHAPED = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:自治州|自治县|地区|新区|区|县|市|旗|盟)")
 _NOT_A_DIVISION = re.compile(r"(开发区|园区|示范区|社区|景区|实验区|合作区|保税区|城区|市)$")
 
 
