@@ -22,7 +22,7 @@ from typing import Any
 from pipelines.resources import DEFAULT_OUT_DIR, DEFAULT_RAW_DIR
 
 
-def _metadata(result: Any, node: str) -> dict[str, Any]:
+def materialization_metadata(result: Any, node: str) -> dict[str, Any]:
     """Plain values of the metadata of an asset materialized in `result` ({} when it did not run)."""
     events = result.asset_materializations_for_node(node)
     if not events:
@@ -74,8 +74,10 @@ def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool
         print(f"xxgk build: {exc}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
-    scan, parsed = _metadata(result, "raw_files"), _metadata(result, "parsed_reports")
-    validated, final = _metadata(result, "validated_tables"), _metadata(result, "duckdb_catalog")
+    scan, parsed, validated, final = (
+        materialization_metadata(result, node)
+        for node in ("raw_files", "parsed_reports", "validated_tables", "duckdb_catalog")
+    )
     if not quiet:
         _print_summary(scan, parsed, validated, final, elapsed)
     if not result.success or not final:

@@ -4,6 +4,7 @@ import hashlib
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
+from pipelines.parsing.parse import sidecar_paths
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import build_warehouse_job
 from pipelines.warehouse.registry import list_raw_files
@@ -16,7 +17,7 @@ def raw_folder_fingerprint(warehouse: WarehouseResource) -> tuple[str, int]:
     h = hashlib.sha256()
     files = list_raw_files(raw) if raw.is_dir() else []
     for path in files:
-        for candidate in (path, path.with_name(path.name + ".meta.json"), path.with_name(path.stem + ".meta.json")):
+        for candidate in (path, *sidecar_paths(path)):
             try:
                 st = candidate.stat()
             except OSError:

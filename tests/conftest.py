@@ -41,8 +41,10 @@ def run_build(raw: Path, out: Path, *, full_refresh: bool = False, workers: int 
 
 
 def metadata(result, node: str) -> dict:
-    events = result.asset_materializations_for_node(node)
-    return {k: getattr(v, "value", v) for k, v in events[-1].metadata.items()} if events else {}
+    """Plain metadata values of an asset materialized in `result` (what `xxgk build` summarises)."""
+    from pipelines.cli import materialization_metadata
+
+    return materialization_metadata(result, node)
 
 
 def query(out: Path, sql: str, params: list | None = None) -> list[tuple]:

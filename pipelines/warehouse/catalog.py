@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines.analytics.views import IDENTITY_COLUMNS, IDENTITY_COMMENTS, install_analytics
 from pipelines.warehouse.partitions import PARQUET_DIR, dataset_dir, has_data
@@ -48,8 +49,8 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _duckdb_type(col: Column) -> str:
-    name = type(col.dtype).__name__
+def _duckdb_type(dtype: pl.DataType) -> str:
+    name = type(dtype).__name__
     if name == "Datetime":
         return "TIMESTAMP WITH TIME ZONE"
     return _DUCKDB_TYPES[name]
@@ -92,7 +93,7 @@ def _core_view(table: Table, out_dir: Path) -> View:
         columns = tuple(ViewColumn(c.name, expr(c), c.comment) for c in table.columns)
     else:  # no file yet: an empty view of the right types, so every query still answers
         source = "WHERE false"
-        columns = tuple(ViewColumn(c.name, f"CAST(NULL AS {_duckdb_type(c)})", c.comment) for c in table.columns)
+        columns = tuple(ViewColumn(c.name, f"CAST(NULL AS {_duckdb_type(c.dtype)})", c.comment) for c in table.columns)
     return View(f"core.{table.name}", table.comment, columns, source)
 
 
@@ -115,9 +116,8 @@ def _files_view(out_dir: Path) -> View:
         columns = tuple(ViewColumn(n, n, comments[n]) for n in REGISTRY_SCHEMA.names())
         source = f"FROM read_parquet({sql_str(path.as_posix())})"
     else:
-        types = {"String": "VARCHAR", "Int64": "BIGINT", "Int32": "INTEGER", "Datetime": "TIMESTAMP WITH TIME ZONE"}
         columns = tuple(
-            ViewColumn(n, f"CAST(NULL AS {types[type(t).__name__]})", comments[n]) for n, t in REGISTRY_SCHEMA.items()
+            ViewColumn(n, f"CAST(NULL AS {_duckdb_type(t)})", comments[n]) for n, t in REGISTRY_SCHEMA.items()
         )
         source = "WHERE false"
     return View("core.files", "原始文件登记 — file registry: one row per raw file loaded", columns, source)
