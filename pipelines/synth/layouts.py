@@ -101,7 +101,7 @@ def _split(label: str, width: int) -> list[str]:
 
 
 def _page_number(rng: random.Random, page: int) -> str:
-    return rng.choice((f"- {page} -", f"-{page}-", f"— {page} —"))
+    return rng.choice((f"- {page} -", f"-{page}-"))
 
 
 def _narrow(label: str, rng: random.Random, spaced: bool) -> list[str]:
@@ -116,9 +116,9 @@ def _narrow(label: str, rng: random.Random, spaced: bool) -> list[str]:
     return [head, rest] if rest else [head]
 
 
-def _outcome_label(label: str, rng_choice: int) -> str:
+def _outcome_label(label: str, spaced: bool) -> str:
     # Word tables print 结果维持 in a narrow cell: "结果 维持" (seed 001)
-    return label[:2] + " " + label[2:] if rng_choice else label
+    return label[:2] + " " + label[2:] if spaced else label
 
 
 # ------------------------------------------------------------------------------------------------
@@ -290,11 +290,12 @@ def _detached_labels(rows: list[ApplicationRow], rng: random.Random) -> list[str
     width = rng.choice((14, 15))  # the label column of the numbered rows (一、二、四、 rows span it all)
     split = rng.randrange(10, len(rows) - 6) if rng.random() < 0.7 else len(rows)
     out: list[str] = []
+    flags = _sections(rows)
     for lo, hi in ((0, split), (split, len(rows))):
         block: list[str] = []
         for i in range(lo, hi):
             row = rows[i]
-            first_section, first_group = _sections(rows)[i]
+            first_section, first_group = flags[i]
             if first_section and row.section:
                 block += [row.section[:2], *row.section[2:]]
             if first_group and row.group:
