@@ -255,3 +255,13 @@ def test_a_new_renderer_plugs_into_the_registry() -> None:
         assert "本年新收政府信息公开申请数量" in r.data.decode("gb18030")
     finally:
         del LAYOUTS["test_plain_lines"]
+
+
+def test_command_line_writes_a_corpus(tmp_path: Path, capsys) -> None:
+    from pipelines.synth.__main__ import main
+
+    assert main([str(tmp_path), "--n", "12", "--layout", "markdown", "--break-rule", "appeal_total"]) == 0
+    lines = (tmp_path / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 12 and all(json.loads(x)["break_rule"] == "appeal_total" for x in lines)
+    assert len(list(tmp_path.glob("*.md"))) == 12
+    assert "12 reports" in capsys.readouterr().out
