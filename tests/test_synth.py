@@ -265,3 +265,22 @@ def test_command_line_writes_a_corpus(tmp_path: Path, capsys) -> None:
     assert len(lines) == 12 and all(json.loads(x)["break_rule"] == "appeal_total" for x in lines)
     assert len(list(tmp_path.glob("*.md"))) == 12
     assert "12 reports" in capsys.readouterr().out
+
+
+def test_agency_names_are_true_region_chains(reports) -> None:
+    """Names start with real divisions in their real nesting: the region lookup never contradicts them."""
+    region = pytest.importorskip("pipelines.analytics.region")
+    try:
+        region.dataset_info()
+    except ModuleNotFoundError:
+        pytest.skip("cpca division list not installed")
+    resolved = 0
+    for r in reports:
+        if r.truth["agency"] is None:
+            continue
+        found = region.region_of(r.truth["agency"], (r.sidecar or {}).get("region"))
+        if found.province is not None:
+            resolved += 1
+            assert r.region.startswith(found.province), (r.truth["agency"], r.region, found)
+            assert found.city is None or r.region == found.province + found.city, (r.truth["agency"], found)
+    assert resolved > 0.9 * len(reports)

@@ -57,6 +57,8 @@ class SyntheticReport:
     break_rule: str | None = None
     #: the text ends early: tables 3–4 or table 4 are missing (truth has them empty)
     truncated: bool = False
+    #: the agency's true region, "省市" (or "省" for a provincial department)
+    region: str | None = None
     #: write_corpus(duplicate_rate=…): this file is a byte-identical copy of that earlier file
     duplicate_of: str | None = None
     #: how the figures were printed (for per-style accuracy)
@@ -78,6 +80,7 @@ class SyntheticReport:
             "cell_style": self.cell_style,
             "title_style": self.title_style,
             "sidecar": self.sidecar,
+            "region": self.region,
             "truth": self.truth,
         }
 
@@ -154,13 +157,15 @@ def generate_report(
         raise ValueError("a truncated report cannot carry a planted break (its table may be cut away)")
     sections = rng.choice((2, 3)) if cut else len(text.SECTION_HEADINGS)
 
-    agency, short = text.agency_name(rng, fig.size)
+    agency, short, region = text.agency_name(rng, fig.size)
     title_style = _pick(rng, text.TITLE_STYLES)
     sidecar: dict[str, Any] | None = None
     # seed 004: no title and no sidecar — the agency is unknown, the year only in the statistics period
     anonymous = title_style == "missing" and rng.random() < ANONYMOUS_RATE
     if not anonymous and (title_style == "missing" or rng.random() < SIDECAR_RATE_WITH_TITLE):
         sidecar = {"agency": agency, "year": year}
+        if rng.random() < 0.5:
+            sidecar["region"] = region
         if rng.random() < 0.5:
             sidecar["url"] = f"https://www.example.gov.cn/xxgk/{year}/{seed:08d}.html"
     headings = text.SECTION_HEADINGS
@@ -201,6 +206,7 @@ def generate_report(
         crlf=use_crlf and enc_name != "binary",
         break_rule=rule,
         truncated=bool(cut),
+        region=region,
         cell_style=doc.style.name,
         title_style=title_style,
         flags=doc.flags,

@@ -15,39 +15,56 @@ SECTION_HEADINGS: tuple[str, ...] = (
     "六、其他需要报告的事项",
 )
 
-# Place names (real ones, mixed freely: the combinations need not exist).
-PROVINCES = (
-    "河南省", "江苏省", "湖北省", "山东省", "浙江省", "广东省", "四川省", "安徽省",
-    "河北省", "湖南省", "江西省", "福建省", "陕西省", "辽宁省", "吉林省", "云南省",
-    "贵州省", "山西省", "甘肃省", "海南省",
-)  # fmt: skip
-CITIES = (
-    "洛阳市", "淮安市", "焦作市", "武汉市", "宜昌市", "济南市", "青岛市", "杭州市",
-    "温州市", "佛山市", "成都市", "绵阳市", "合肥市", "芜湖市", "保定市", "长沙市",
-    "株洲市", "赣州市", "泉州市", "宝鸡市", "大连市", "吉林市", "曲靖市", "遵义市",
-    "大同市", "天水市", "三亚市", "南阳市", "徐州市", "襄阳市",
-)  # fmt: skip
-COUNTIES = (
-    "武陟县", "孟津县", "宜阳县", "涟水县", "盱眙县", "沛县", "平阴县", "桐庐县",
-    "苍南县", "郫县", "肥西县", "涞源县", "宁乡县", "兴国县", "安溪县", "凤翔县",
-    "长白县", "陆良县", "湄潭县", "广灵县", "秦安县", "陵水县", "邓县", "谷城县",
-    "温县", "修武县", "博爱县", "嵩县", "汝阳县", "洛宁县",
-)  # fmt: skip
-DISTRICTS = (
-    "西工区", "洛龙区", "老城区", "清江浦区", "淮阴区", "江汉区", "洪山区", "历下区",
-    "市南区", "西湖区", "鹿城区", "禅城区", "锦江区", "蜀山区", "竞秀区", "岳麓区",
-    "章贡区", "鲤城区", "渭滨区", "中山区", "解放区", "山阳区", "瀍河区", "涧西区",
-    "吉利区",
-)  # fmt: skip
+# Real divisions, province -> city -> counties and districts (GB/T 2260 names of the cpca vintage), so an
+# agency's name is a true region chain ("河南省洛阳市西工区民政局"), as the analytics region lookup expects.
+GEOGRAPHY: dict[str, dict[str, tuple[str, ...]]] = {
+    "河南省": {
+        "洛阳市": ("西工区", "洛龙区", "老城区", "涧西区", "宜阳县", "嵩县", "汝阳县", "洛宁县"),
+        "焦作市": ("解放区", "山阳区", "武陟县", "温县", "修武县", "博爱县"),
+        "南阳市": ("卧龙区", "宛城区", "南召县", "西峡县"),
+    },
+    "江苏省": {
+        "淮安市": ("清江浦区", "淮阴区", "淮安区", "涟水县", "盱眙县", "金湖县"),
+        "徐州市": ("鼓楼区", "云龙区", "沛县", "丰县", "睢宁县"),
+    },
+    "湖北省": {
+        "武汉市": ("江汉区", "洪山区", "武昌区"),
+        "宜昌市": ("西陵区", "夷陵区", "秭归县"),
+        "襄阳市": ("襄城区", "谷城县", "南漳县"),
+    },
+    "山东省": {"济南市": ("历下区", "市中区", "平阴县"), "青岛市": ("市南区", "市北区", "黄岛区")},
+    "浙江省": {
+        "杭州市": ("西湖区", "上城区", "桐庐县", "淳安县"),
+        "温州市": ("鹿城区", "龙湾区", "苍南县", "永嘉县"),
+    },
+    "广东省": {"佛山市": ("禅城区", "南海区", "顺德区")},
+    "四川省": {"成都市": ("锦江区", "青羊区"), "绵阳市": ("涪城区", "游仙区", "三台县")},
+    "安徽省": {"合肥市": ("蜀山区", "包河区", "肥西县", "肥东县"), "芜湖市": ("镜湖区", "鸠江区", "南陵县")},
+    "河北省": {"保定市": ("竞秀区", "莲池区", "涞源县", "阜平县")},
+    "湖南省": {"长沙市": ("岳麓区", "芙蓉区", "长沙县")},
+    "江西省": {"赣州市": ("章贡区", "南康区", "兴国县", "于都县")},
+    "福建省": {"泉州市": ("鲤城区", "丰泽区", "安溪县", "永春县")},
+    "陕西省": {"宝鸡市": ("渭滨区", "金台区", "岐山县")},
+    "辽宁省": {"大连市": ("中山区", "西岗区", "长海县")},
+    "云南省": {"曲靖市": ("麒麟区", "陆良县", "师宗县")},
+    "贵州省": {"遵义市": ("红花岗区", "汇川区", "湄潭县", "绥阳县")},
+    "山西省": {"大同市": ("广灵县", "灵丘县")},
+    "甘肃省": {"天水市": ("秦州区", "麦积区", "秦安县", "甘谷县")},
+    "海南省": {"三亚市": ("吉阳区", "天涯区")},
+}
+PROVINCES: tuple[str, ...] = tuple(GEOGRAPHY)
+#: (province, city) pairs
+CITIES: tuple[tuple[str, str], ...] = tuple((p, c) for p, cities in GEOGRAPHY.items() for c in cities)
+#: (province, city, county or district)
+COUNTIES: tuple[tuple[str, str, str], ...] = tuple(
+    (p, c, k) for p, cities in GEOGRAPHY.items() for c, ks in cities.items() for k in ks
+)
 STREETS = (
     "翠云路", "关林", "安乐", "开元路", "李楼", "中州路", "王城路", "解放路",
     "人民路", "建设路", "南关", "北关", "东关", "西关", "新华", "和平",
     "胜利", "文化路", "长青", "朝阳",
 )  # fmt: skip
-TOWNS = (
-    "白鹤", "平乐", "会盟", "横水", "城关", "马屯", "古城", "石桥",
-    "柳林", "杨湖", "大王", "龙泉", "双河",
-)  # fmt: skip
+TOWNS = ("白鹤", "平乐", "会盟", "横水", "城关", "马屯", "古城", "石桥", "柳林", "杨湖", "大王", "龙泉", "双河")
 DEPARTMENTS = (
     "民政局", "财政局", "教育局", "公安局", "司法局", "审计局", "统计局", "商务局", "水利局", "文化广电和旅游局",
     "交通运输局", "自然资源和规划局", "市场监督管理局", "卫生健康委员会", "生态环境局", "住房和城乡建设局",
@@ -56,41 +73,43 @@ DEPARTMENTS = (
     "人民政府办公室", "人民政府办公厅", "税务局", "住房公积金管理中心",
 )  # fmt: skip
 # Size of agency -> how its name is built (small: townships, streets, county departments; large: cities).
-_SHORT_DEPT = {"人民政府办公室": "县政府办", "人民政府办公厅": "市政府办公厅"}
+_SHORT_DEPT = {"人民政府办公室": "政府办", "人民政府办公厅": "政府办公厅"}
 
 
-def agency_name(rng: random.Random, size: str) -> tuple[str, str]:
-    """(full agency name as printed in the title, short form used in the narrative)."""
+def agency_name(rng: random.Random, size: str) -> tuple[str, str, str]:
+    """(agency name as printed in the title, short form used in the narrative, region "省市" or "省").
+
+    Names start with a true region chain, sometimes abbreviated as agencies do ("洛龙区人民政府" without its
+    city); a few are a whole city's aggregated report ("淮安市").
+    """
     x = rng.random()
     if size == "large":
         kind = "city_gov" if x < 0.4 else ("province_dept" if x < 0.6 else ("city_dept" if x < 0.9 else "all_city"))
     elif size == "medium":
-        kind = "county_gov" if x < 0.3 else ("city_dept" if x < 0.6 else ("district_gov" if x < 0.8 else "county_dept"))
+        kind = "county_gov" if x < 0.4 else ("city_dept" if x < 0.7 else "county_dept")
     else:
-        kind = "street" if x < 0.3 else ("town" if x < 0.5 else ("county_dept" if x < 0.85 else "district_dept"))
+        kind = "street" if x < 0.3 else ("town" if x < 0.5 else "county_dept")
     dept = rng.choice(DEPARTMENTS)
-    if kind == "city_gov":
-        name = rng.choice(("", rng.choice(PROVINCES))) + rng.choice(CITIES) + "人民政府"
-        return name, "市政府"
-    if kind == "all_city":  # an aggregated report of a whole city (must not be added to its members)
-        city = rng.choice(CITIES)
-        return city, "全市"
+    province, city, county = rng.choice(COUNTIES)
+    region = province + city
+    full = rng.random() < 0.2  # the full chain from the province
     if kind == "province_dept":
-        return rng.choice(PROVINCES) + dept, "省" + dept[:2]
+        return province + dept, "省" + dept[:2], province
+    prefix = province + city if full else (city if rng.random() < 0.5 else "")
+    if kind == "city_gov":
+        return (province if full else "") + city + "人民政府", "市政府", region
+    if kind == "all_city":  # an aggregated report of a whole city (must not be added to its members)
+        return city, "全市", region
     if kind == "city_dept":
-        return rng.choice(CITIES) + dept, "市" + _SHORT_DEPT.get(dept, dept)
+        return (province if full else "") + city + dept, "市" + _SHORT_DEPT.get(dept, dept), region
+    level = "区" if county.endswith("区") else "县"
     if kind == "county_gov":
-        return rng.choice(COUNTIES) + "人民政府", "县政府"
-    if kind == "district_gov":
-        return rng.choice(("", rng.choice(CITIES))) + rng.choice(DISTRICTS) + "人民政府", "区政府"
+        return prefix + county + "人民政府", level + "政府", region
     if kind == "county_dept":
-        return rng.choice(COUNTIES) + dept, "县" + _SHORT_DEPT.get(dept, dept)
-    if kind == "district_dept":
-        return rng.choice(DISTRICTS) + dept, "区" + _SHORT_DEPT.get(dept, dept)
+        return prefix + county + dept, level + _SHORT_DEPT.get(dept, dept), region
     if kind == "street":
-        prefix = rng.choice(("", rng.choice(CITIES))) + rng.choice(DISTRICTS)
-        return f"{prefix}{rng.choice(STREETS)}街道办事处", "街道办事处"
-    return f"{rng.choice(COUNTIES)}{rng.choice(TOWNS)}{rng.choice(('镇', '乡'))}人民政府", "镇政府"
+        return f"{prefix}{county}{rng.choice(STREETS)}街道办事处", "街道办事处", region
+    return f"{prefix}{county}{rng.choice(TOWNS)}{rng.choice(('镇', '乡'))}人民政府", "镇政府", region
 
 
 _CN_DIGIT = "〇一二三四五六七八九"
