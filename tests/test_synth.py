@@ -284,3 +284,17 @@ def test_agency_names_are_true_region_chains(reports) -> None:
             assert r.region.startswith(found.province), (r.truth["agency"], r.region, found)
             assert found.city is None or r.region == found.province + found.city, (r.truth["agency"], found)
     assert resolved > 0.9 * len(reports)
+
+
+@pytest.mark.parametrize("layout", ["tsv", "markdown"])
+def test_blank_cells_are_null_in_the_truth_and_not_evaluable(layout: str) -> None:
+    for seed in range(10):
+        r = generate_report(seed, layout=layout, blanks=True)
+        blank = [(row, c) for row, cols in r.truth["applications"].items() for c, v in cols.items() if v is None]
+        assert blank and r.truth["violations"] == [] and r.break_rule is None
+        record = truth_record(_figures_of(r.truth), r.truth["agency"], r.truth["year"])
+        assert record.violations == [] and record.not_evaluable
+    with pytest.raises(ValueError):
+        generate_report(1, layout="pdf_text", blanks=True)
+    with pytest.raises(ValueError):
+        generate_report(1, layout="tsv", blanks=True, break_rule="balance")

@@ -71,8 +71,10 @@ def _digits(text: str, style: CellStyle, rng: random.Random) -> str:
     return text
 
 
-def count(value: int, style: CellStyle, rng: random.Random, *, signed: bool = False) -> str:
-    """A count as printed. `signed`: a 本年增/减 figure (a plus sign there is normal)."""
+def count(value: int | None, style: CellStyle, rng: random.Random, *, signed: bool = False) -> str:
+    """A count as printed. `signed`: a 本年增/减 figure (a plus sign there is normal). None: a blank cell."""
+    if value is None:
+        return ""
     if value == 0:
         if style.zero_token and rng.random() < style.zero_rate:
             return style.zero_token

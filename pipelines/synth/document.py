@@ -83,6 +83,8 @@ class Document:
     sections: int = 6
     #: free-form flags chosen while building (for reporting)
     flags: list[str] = field(default_factory=list)
+    #: some cells are left blank (truth None): delimited layouts must not add empty cells of their own
+    has_blanks: bool = False
 
     @property
     def column_labels(self) -> list[str]:
@@ -161,7 +163,10 @@ def build(
                 if m.code in AMOUNT_METRICS:
                     printed.append(cells.amount(fig.amount_yuan[key], style, rng))
                 else:
-                    printed.append(cells.count(int(fig.proactive[key]), style, rng, signed=m.code in SIGNED_METRICS))
+                    v = fig.proactive[key]
+                    printed.append(
+                        cells.count(None if v is None else int(v), style, rng, signed=m.code in SIGNED_METRICS)
+                    )
             rows.append((s.label, printed))
         if extra_row and item.item == "20.1":
             # a local addition (Hubei 2020): not a national figure, not in the truth
@@ -214,4 +219,5 @@ def build(
         style=style,
         sections=sections,
         flags=flags,
+        has_blanks=fig.has_blanks,
     )

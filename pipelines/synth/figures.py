@@ -88,6 +88,8 @@ class Figures:
     #: what was altered for a planted break: (table, outer key, inner key, consistent value, printed value)
     planted: list[tuple[str, str, str | None, int | float, int | float]] = field(default_factory=list)
     break_rule: str | None = None
+    #: cells left blank (value None): their rule checks cannot be evaluated
+    has_blanks: bool = False
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
@@ -308,6 +310,19 @@ def truth_record(fig: Figures, agency: str | None, year: int | None) -> ReportRe
     record.appeals = {p: {o: cell(v) for o, v in outs.items()} for p, outs in fig.appeals.items()}
     record.violations, record.not_evaluable = evaluate(record)
     return record
+
+
+def leave_blanks(rng: random.Random, fig: Figures) -> None:
+    """Leave a few zero cells blank, as some agencies do: the truth is None (NULL), not 0, and the rules
+    through them are not evaluable."""
+    zeros = [(r, c) for r, cols in fig.applications.items() for c, v in cols.items() if v == 0 and c != "total"]
+    for r, c in rng.sample(zeros, min(len(zeros), rng.randint(1, 4))):
+        fig.applications[r][c] = None  # type: ignore[assignment]
+    # in table 2 only where the row keeps other figures (a row of one blank cell reads as a label alone)
+    keys = [k for k, v in fig.proactive.items() if v == 0 and k.split("|")[0] == "20.1"]
+    if keys and rng.random() < 0.5:
+        fig.proactive[rng.choice(keys)] = None  # type: ignore[assignment]
+    fig.has_blanks = True
 
 
 def truncate(fig: Figures, sections: int) -> None:

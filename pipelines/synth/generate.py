@@ -33,6 +33,8 @@ SUBTOTAL_RATE = 0.08
 SIDECAR_RATE_WITH_TITLE = 0.05
 #: share of title-less reports without a sidecar either (agency unknown: truth agency None)
 ANONYMOUS_RATE = 0.25
+#: layouts where a blank cell is visible as such (delimited cells); PDF text loses blank cells entirely
+BLANK_LAYOUTS: tuple[str, ...] = ("tsv", "markdown", "html")
 #: chance that the text ends early (after table 2 or 3): a truncated download or extraction
 TRUNCATED_RATE = 0.02
 
@@ -116,13 +118,16 @@ def generate_report(
     crlf: bool | None = None,
     subtotal: bool | None = None,
     truncated: bool | None = None,
+    blanks: bool = False,
 ) -> SyntheticReport:
     """One synthetic report, fully determined by `seed` and the options.
 
     break_rule: None — a break is planted in ~15% of reports; False — never; True — always, rule at
     random; a rule id — that rule. The truth's violations are what the rule evaluator finds on the
     printed figures. crlf / subtotal (the 8th column) / truncated (the text ends after table 2 or 3; never
-    together with a planted break): None leaves them to chance.
+    together with a planted break): None leaves them to chance. blanks: leave a few zero cells blank (truth
+    None, checks through them not evaluable); only in layouts whose cells are delimited (BLANK_LAYOUTS), never
+    with a planted break.
     """
     rng = random.Random(seed)
     tpl, year = _template_and_year(rng, template)
@@ -135,8 +140,12 @@ def generate_report(
         raise ValueError(f"unknown encoding {enc!r}; one of {', '.join(ENCODINGS)}")
     use_crlf = crlf if crlf is not None else rng.random() < 0.15
 
+    if blanks and layout_name not in BLANK_LAYOUTS:
+        raise ValueError(f"blank cells are only unambiguous in {', '.join(BLANK_LAYOUTS)}, not in {layout_name}")
+    if blanks and break_rule not in (None, False):
+        raise ValueError("a report with blank cells cannot carry a planted break (its check may not be evaluable)")
     if break_rule is None:
-        rule = rng.choice(BREAKABLE_RULES) if rng.random() < BREAK_RATE and not truncated else None
+        rule = rng.choice(BREAKABLE_RULES) if rng.random() < BREAK_RATE and not truncated and not blanks else None
     elif break_rule is True:
         rule = rng.choice(BREAKABLE_RULES)
     elif break_rule is False:
@@ -152,6 +161,8 @@ def generate_report(
     fig = figures.draw(rng, tpl, subtotal=has_subtotal)
     if rule:
         figures.plant_break(rng, fig, rule)
+    if blanks:
+        figures.leave_blanks(rng, fig)
     cut = truncated if truncated is not None else rule is None and rng.random() < TRUNCATED_RATE
     if cut and rule:
         raise ValueError("a truncated report cannot carry a planted break (its table may be cut away)")
