@@ -355,7 +355,8 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
     (out_dir / PARQUET_DIR).mkdir(exist_ok=True)
     target = out_dir / CATALOG_FILE
     tmp = out_dir / f".{CATALOG_FILE}.{os.getpid()}.tmp"
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+    # also those of builds that were killed: the caller holds the build lock, so none is being written
+    for leftover in out_dir.glob(f".{CATALOG_FILE}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:

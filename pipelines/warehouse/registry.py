@@ -78,6 +78,8 @@ def write_registry(out_dir: Path, registry: pl.DataFrame) -> None:
     """Atomically replace the registry (write beside it, then rename)."""
     path = registry_path(out_dir)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # of killed builds (the caller holds the lock)
+        leftover.unlink(missing_ok=True)
     registry.select(REGISTRY_SCHEMA.names()).cast(REGISTRY_SCHEMA).sort("source_path").write_parquet(tmp)  # type: ignore[arg-type]
     os.replace(tmp, path)
 
