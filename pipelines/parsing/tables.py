@@ -45,6 +45,7 @@ from schemas.codes import (
     COLUMN_CODES,
     LEGAL_PERSON_SUBTOTAL,
     PROCEEDING_CODES,
+    TOTAL_PART_CODES,
 )
 from schemas.rules import SUM_RULES
 
@@ -322,6 +323,19 @@ def _block_readings(block: _Block, width: int, codes: list[str]) -> tuple[list[t
     return [("row by row", reading)], problems
 
 
+def _rows_add_up(reading: Reading, columns: tuple[str, ...]) -> bool:
+    """Cheap pre-check of the row_total rule on a reading's rows (before building the whole table)."""
+    total_at = columns.index("total")
+    parts_at = [columns.index(c) for c in TOTAL_PART_CODES]
+    for cells in reading.values():
+        if len(cells) != len(columns):
+            return False
+        values = [read_cell(cells[k]).value for k in (*parts_at, total_at)]
+        if None not in values and sum(values[:-1]) != values[-1]:  # type: ignore[arg-type]
+            return False
+    return True
+
+
 def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ...]) -> Table3:
     table: Table3 = {}
     for reading in readings:
@@ -367,7 +381,8 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str], 
             if options[i][0][0].startswith("extra"):
                 continue
             for alt in range(1, len(options[i])):
-                if options[i][alt][1] != options[i][0][1]:
+                reading = options[i][alt][1]
+                if reading != options[i][0][1] and _rows_add_up(reading, columns):
                     ch = list(choice)
                     ch[i] = alt
                     tied = tied or count_breaches(build(ch), template) == 0
