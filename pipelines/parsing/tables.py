@@ -20,7 +20,6 @@ How a table is read, whatever the layout:
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Callable
@@ -85,14 +84,14 @@ def _heading_texts(lines: list[str]) -> list[str]:
     """Compact text of the lines that may be headings or boundary rows; "" for every other line."""
     out = [""] * len(lines)
     text = "\n".join(lines)
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
-    last = -1
+    last, line_no, at = -1, 0, 0
     for m in _REGION_WORDS.finditer(text):
-        i = bisect.bisect_right(starts, m.start()) - 1
-        if i != last:
-            last = i
-            line = lines[i]
-            out[i] = compact(line) if len(line) <= 80 or "结转下年度" in line or "行政复议" in line else ""
+        line_no += text.count("\n", at, m.start())  # few matches: counting newlines beats an index
+        at = m.start()
+        if line_no != last:
+            last = line_no
+            line = lines[line_no]
+            out[line_no] = compact(line) if len(line) <= 80 or "结转下年度" in line or "行政复议" in line else ""
     return out
 
 
