@@ -13,9 +13,9 @@ of the parts, `actual` the printed total.
 
 from __future__ import annotations
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
-from pandera.api.polars.types import PolarsData
 
 from schemas.codes import (
     APPEAL_OUTCOME_CODES,
@@ -26,6 +26,10 @@ from schemas.codes import (
     outcome_rows,
 )
 from schemas.rules import NON_NEGATIVE, OUTCOME_ROWS, SUM_RULES, SumRule
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
+    from pandera.api.polars.types import PolarsData
 
 #: The format assumed for a report whose template is not a tabled one (as the parser does).
 FALLBACK_TEMPLATE = "2021"
@@ -230,6 +234,8 @@ def _flag_rows(table: str, lf: pl.LazyFrame, bad: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _sum_rule_check(rule: SumRule) -> pa.Check:
+    import pandera.polars as pa
+
     def check(data: PolarsData) -> pl.LazyFrame:
         eqs = equations(rule, data.lazyframe).filter(pl.col("expected") != pl.col("actual"))
         return _flag_rows(rule.table, data.lazyframe, eqs)
@@ -243,7 +249,20 @@ def sum_rule_checks(table: str) -> tuple[pa.Check, ...]:
 
 
 def non_negative_check(table: str) -> pa.Check:
+    import pandera.polars as pa
+
     def check(data: PolarsData) -> pl.LazyFrame:
         return _flag_rows(table, data.lazyframe, _negative_cells(table, data.lazyframe))
 
     return pa.Check(check, name=NON_NEGATIVE)
+
+
+#: tables with arithmetic checks
+RULE_CHECKED_TABLES: tuple[str, ...] = ("proactive", "applications", "appeals")
+
+
+def rule_checks(table: str) -> list[pa.Check]:
+    """The dataframe-level arithmetic checks of a table: its sum rules, then non_negative."""
+    if table not in RULE_CHECKED_TABLES:
+        return []
+    return [*sum_rule_checks(table), non_negative_check(table)]

@@ -7,14 +7,17 @@ codes come from `schemas.codes`; the arithmetic checks come from `schemas.rules`
 
 A check whose name is a rule id (`schemas.rules.RULE_IDS`) is an *arithmetic* check: a report breaking it
 is still loaded and the breach recorded. Every other check is a *schema* check: failing it blocks the build.
+
+Column checks are kept as data (`ColumnCheck`) and turned into pandera objects only when a schema is built:
+a build with nothing to validate, and every reader of the declarations, never pays for importing pandera.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import pandera.polars as pa
 import polars as pl
 import pyarrow as pa_arrow
 
@@ -33,9 +36,25 @@ from schemas.codes import (
 )
 from schemas.rules import RULE_DESCRIPTIONS, RULE_IDS
 
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
 #: Partition value of reports whose year is unknown (`report_year=0`); the views show it as NULL.
 UNKNOWN_YEAR_PARTITION = 0
 MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCheck:
+    """A built-in pandera column check as data: `pa.Check.<kind>(*args)`."""
+
+    kind: str  # isin, in_range, ge, str_matches
+    args: tuple[Any, ...]
+
+    def to_pandera(self) -> pa.Check:
+        import pandera.polars as pa
+
+        return getattr(pa.Check, self.kind)(*self.args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +64,7 @@ class Column:
     label: str  # Chinese label
     meaning: str  # English meaning
     nullable: bool = True
-    checks: tuple[pa.Check, ...] = ()
+    checks: tuple[ColumnCheck, ...] = ()
 
     @property
     def comment(self) -> str:
@@ -58,8 +77,6 @@ class Table:
     grain: str
     label: str
     columns: tuple[Column, ...]
-    #: dataframe-level arithmetic checks (named by rule id), built from schemas.rules
-    rule_checks: tuple[pa.Check, ...] = field(default=())
 
     @property
     def comment(self) -> str:
@@ -73,13 +90,14 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _isin(values: object) -> tuple[pa.Check, ...]:
-    return (pa.Check.isin(sorted(set(values))),)  # type: ignore[arg-type]
+def _isin(values: object) -> tuple[ColumnCheck, ...]:
+    return (ColumnCheck("isin", (sorted(set(values)),)),)  # type: ignore[call-overload]
 
 
 _COUNT = pl.Int64
-_HEX64 = (pa.Check.str_matches(r"^[0-9a-f]{64}$"),)
-_YEAR = (pa.Check.in_range(MIN_YEAR, MAX_YEAR),)
+_HEX64 = (ColumnCheck("str_matches", (r"^[0-9a-f]{64}$",)),)
+_YEAR = (ColumnCheck("in_range", (MIN_YEAR, MAX_YEAR)),)
+_NON_NEGATIVE = (ColumnCheck("ge", (0,)),)
 
 REPORT_ID = Column("report_id", pl.Utf8, "报告编号", "report id: sha256 of the raw file bytes (hex)", False, _HEX64)
 REPORT_YEAR = Column("report_year", pl.Int32, "报告年度", "year the report covers (NULL when unknown)", True, _YEAR)
@@ -112,7 +130,7 @@ REPORTS = Table(
             _isin(STATUSES),
         ),
         Column("problems", pl.Utf8, "问题说明", "why the report is partial or failed (NULL when none)"),
-        Column("n_violations", pl.Int32, "违反规则数", "number of rule breaches recorded", False, (pa.Check.ge(0),)),
+        Column("n_violations", pl.Int32, "违反规则数", "number of rule breaches recorded", False, _NON_NEGATIVE),
         Column("duplicate_of", pl.Utf8, "重复于", "report_id of an identical text loaded before (NULL if none)"),
         Column("parser_version", pl.Utf8, "解析器版本", "version of the parser that read the file", False),
         Column("ingested_at", pl.Datetime("us", "UTC"), "入库时间", "when the file was parsed (UTC)", False),
@@ -125,7 +143,7 @@ REPORTS = Table(
             "无法校验数",
             "rule checks not evaluable (blank cells)",
             False,
-            (pa.Check.ge(0),),
+            _NON_NEGATIVE,
         ),
     ),
 )
@@ -155,7 +173,6 @@ PROACTIVE = Table(
         Column("value", pl.Float64, "数值", "the figure (amounts in 万元 = 10,000 yuan); NULL where blank"),
         Column("raw_text", pl.Utf8, "原文", "the cell as printed"),
     ),
-    rule_checks=(checks.non_negative_check("proactive"),),
 )
 
 _APPLICANT_COLUMNS = tuple(Column(c.code, _COUNT, c.label, c.meaning) for c in APPLICANT_COLUMNS)
@@ -180,7 +197,6 @@ APPLICATIONS = Table(
         *_APPLICANT_COLUMNS,
         Column(LEGAL_PERSON_SUBTOTAL.code, _COUNT, LEGAL_PERSON_SUBTOTAL.label, LEGAL_PERSON_SUBTOTAL.meaning),
     ),
-    rule_checks=(*checks.sum_rule_checks("applications"), checks.non_negative_check("applications")),
 )
 
 APPEALS = Table(
@@ -200,7 +216,6 @@ APPEALS = Table(
         ),
         *(Column(o.code, _COUNT, o.label, o.meaning) for o in APPEAL_OUTCOMES),
     ),
-    rule_checks=(*checks.sum_rule_checks("appeals"), checks.non_negative_check("appeals")),
 )
 
 VIOLATIONS = Table(
@@ -252,13 +267,19 @@ def empty_frame(table: str) -> pl.DataFrame:
 
 @cache
 def pandera_schema(table: str) -> pa.DataFrameSchema:
-    """The pandera schema of a table: column types, nullability, codes and ranges, plus the rule checks.
+    """The pandera schema of a table: column types, nullability, codes and ranges, plus the rule checks
+    of `schemas.checks` (dataframe-level, named by rule id).
 
     Extra columns (e.g. the staging column `source_path` of figure tables) are allowed.
     """
     t = TABLES[table]
-    columns = {c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable, required=True) for c in t.columns}
-    return pa.DataFrameSchema(columns, checks=list(t.rule_checks), name=table, strict=False, coerce=False)
+    import pandera.polars as pa
+
+    columns = {
+        c.name: pa.Column(c.dtype, checks=[k.to_pandera() for k in c.checks], nullable=c.nullable, required=True)
+        for c in t.columns
+    }
+    return pa.DataFrameSchema(columns, checks=checks.rule_checks(table), name=table, strict=False, coerce=False)
 
 
 def is_rule_check(check_name: str | None) -> bool:

@@ -23,7 +23,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.analytics.views import IDENTITY_COLUMNS, IDENTITY_COMMENTS, install_analytics
 from pipelines.warehouse.partitions import PARQUET_DIR, dataset_dir, has_data
 from pipelines.warehouse.registry import REGISTRY_SCHEMA, registry_path
 from schemas.codes import ALL_APPLICATION_ROWS, APPEAL_OUTCOMES, APPLICANT_COLUMNS, PROACTIVE_ITEMS, ROW_BY_CODE
@@ -135,6 +134,8 @@ def _passthrough(table: str, names: tuple[str, ...], alias: str) -> tuple[ViewCo
 
 
 def _reports_view() -> View:
+    from pipelines.analytics.views import IDENTITY_COLUMNS, IDENTITY_COMMENTS
+
     names = (*_REPORT_COLS, "source_path", "source_format", "n_violations", "problems", "source_url", "ingested_at")
     identity = tuple(ViewColumn(c, f"i.{c}", IDENTITY_COMMENTS[c]) for c in IDENTITY_COLUMNS)
     return View(
@@ -362,6 +363,8 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
     try:
         con.execute("CREATE SCHEMA core")
         _lookup_tables(con, parser_version, out_dir.resolve(), registry_token)
+        from pipelines.analytics.views import install_analytics
+
         core, analytic = views(out_dir)
         for view in core:
             _create(con, view)

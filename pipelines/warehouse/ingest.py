@@ -59,6 +59,16 @@ def read_staged(staging: Path, table: str) -> pl.DataFrame:
     return pl.concat(frames, how="vertical_relaxed", rechunk=True).cast(staging_schema(table))  # type: ignore[arg-type]
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """forkserver, not fork: the parent (a Dagster run, polars) is multi-threaded and fork could deadlock.
+    Not spawn either: a spawned worker imports this module (polars, pandera, pandas: seconds of CPU) before
+    its first file. The fork server is a fresh single-threaded process that imports it once; workers are
+    forked from it ready to parse (measured: 200 files on 2 workers, 18-24 s with spawn, 7 s here)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
 def parse_to_staging(
     raw_root: Path,
     files: Sequence[tuple[str, str]],
@@ -88,8 +98,7 @@ def parse_to_staging(
         for n, chunk in enumerate(chunks):
             write(n, parse_chunk(chunk), len(chunk))
         return len(chunks)
-    # spawn, not fork: the parent (a Dagster run, polars) is multi-threaded and fork could deadlock
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         futures = {pool.submit(parse_chunk, chunk): (n, len(chunk)) for n, chunk in enumerate(chunks)}
         for fut in as_completed(futures):
             n, size = futures[fut]

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandera.polars as pa
 import polars as pl
 
 from pipelines.warehouse.ingest import read_staged
@@ -88,9 +87,11 @@ def mark_duplicates(reports: pl.DataFrame, kept_originals: pl.DataFrame) -> pl.D
 
 def _schema_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
     """Run the table's pandera schema (lazy: every failure); split schema failures from rule failures."""
+    import pandera.errors
+
     try:
         pandera_schema(table).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         is_rule = pl.col("check").is_in(list(RULE_IDS))
         rules = cases.filter(is_rule)
@@ -129,6 +130,12 @@ def validate_staged(staging: Path, kept_originals: pl.DataFrame) -> Validation:
     out = staging / VALIDATED_DIR
     out.mkdir(parents=True, exist_ok=True)
     reports = mark_duplicates(read_staged(staging, "reports"), kept_originals)
+    if reports.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
+        result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
+        for table in TABLES:
+            pl.DataFrame(schema=polars_schema(table)).write_parquet(out / f"{table}.parquet")
+            result.rows[table] = 0
+        return result
     failures: list[pl.DataFrame] = []
     rule_rows: Counter[str] = Counter()
     found: list[pl.DataFrame] = []
