@@ -387,3 +387,44 @@ def test_fixed_width_blank_cell_is_placed_by_its_column() -> None:
         expected[blank_column] = None
         assert [row[c].value for c in COLUMN_CODES] == expected
         assert any("placed by position" in p for p in found.problems)
+
+
+def test_2019_format_signed_changes_amounts_and_other_processing() -> None:
+    t2 = [
+        "二、主动公开政府信息情况",
+        "第二十条第(一)项",
+        "信息内容 本年新制作数量 本年新公开数量 对外公开总数量",
+        "规章 0 0 3",
+        "规范性文件 2 2 1,234",
+        "第二十条第(五)项",
+        "信息内容 上一年项目数量 本年增/减 处理决定数量",
+        "行政许可 12 -3 410",
+        "其他对外管理服务事项 4 +2 —",
+        "第二十条第(六)项",
+        "信息内容 上一年项目数量 本年增/减 处理决定数量",
+        "行政处罚 5 0 77",
+        "行政强制 1 - 0",
+        "第二十条第(八)项",
+        "信息内容 上一年项目数量 本年增/减",
+        "行政事业性收费 3 -1",
+        "第二十条第(九)项",
+        "信息内容 采购项目数量 采购总金额",
+        "政府集中采购 6 251000元",
+    ]
+    rows = APPLICATION_ROWS["2019"]
+    t3 = ["三、收到和处理政府信息公开申请情况"]
+    for r in rows:
+        figures = [1, 0, 0, 0, 0, 0, 1] if r.code in ("new_received", "other_processing", "outcome_total") else [0] * 7
+        t3.append(r.label + " " + " ".join(map(str, figures)))
+    found = extract_tables(report(t2, t3, table4()), "2019")
+    got = {k: c.value for k, c in found.proactive.items()}
+    assert list(got) == list(proactive_keys("2019"))
+    assert got["20.1|normative_documents|total_published"] == 1234
+    assert got["20.5|administrative_licensing|items_change"] == -3
+    assert got["20.5|other_external_services|items_change"] == 2
+    assert got["20.5|other_external_services|decisions"] == 0
+    assert got["20.8|administrative_fees|items_change"] == -1
+    assert got["20.9|government_procurement|procurement_amount_10k_yuan"] == 25.1
+    assert list(found.applications) == [r.code for r in rows]
+    assert found.applications["other_processing"]["total"].value == 1
+    assert count_breaches(found.applications, "2019") == 0
