@@ -593,7 +593,18 @@ def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
     if not values:
         problems.append("table 4: no figures found")
         return {}
-    if len(values) < n:
+    if len(values) == n - 1 and not any(g.grid for g in groups):
+        # free text cannot print a blank cell: place it where the totals add up (the last cell if none)
+        candidates = [[*values[:k], "", *values[k:]] for k in (n - 1, *range(n - 1))]
+        scored = [(_appeal_breaches(_appeals_from(c, lambda i, j: i * n_out + j)), c) for c in candidates]
+        best = min(scored, key=lambda sc: sc[0])
+        values = best[1] if best[0] < scored[0][0] else candidates[0]
+        k = values.index("")
+        problems.append(
+            f"table 4: {n - 1} of {n} figures; the blank cell assumed at "
+            f"{PROCEEDING_CODES[k // n_out]}/{APPEAL_OUTCOME_CODES[k % n_out]}"
+        )
+    elif len(values) < n:
         problems.append(f"table 4: only {len(values)} of {n} figures found")
         values = values + [""] * (n - len(values))
     elif len(values) > n:
