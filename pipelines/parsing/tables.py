@@ -154,14 +154,21 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
 def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
     """Heaviest subsequence of label events whose rows strictly increase (the printed order).
 
-    A label directly followed by figures weighs more: a label printed out of place after the table's
+    A label followed by figures weighs more: a label printed out of place after the table's
     figures (pdftotext) or a column header that happens to read like a row label loses against the
     labels that carry figures.
     """
     n = len(events)
     if not n:
         return []
-    weight = [3 if ev.pos + 1 < len(pieces) and not pieces[ev.pos + 1].is_text else 1 for ev in events]
+    # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
+    weight = [1] * n
+    for i, ev in enumerate(events):
+        stop = events[i + 1].pos if i + 1 < n else len(pieces)
+        for p in pieces[ev.pos + 1 : stop]:
+            if not p.is_text:
+                weight[i] = 3
+                break
     best = list(weight)
     parent = [-1] * n
     rows = [ev.row for ev in events]
