@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -172,7 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=None, help="default <warehouse>/quality.html")
     args = parser.parse_args(argv)
     if args.command == "build":
-        return build(args.raw, args.out, full_refresh=args.full_refresh, workers=args.workers, quiet=args.quiet)
+        code = build(args.raw, args.out, full_refresh=args.full_refresh, workers=args.workers, quiet=args.quiet)
+        if argv is None:
+            # The console command: every file is closed, the lock released and the output flushed here.
+            # Skip the interpreter's teardown of Dagster/polars/DuckDB modules (1–2 s on every run).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     if args.command == "parse":
         return parse(args.files, as_json=args.json)
     if args.command == "catalog":
