@@ -113,6 +113,16 @@ _OVERPRINT = 0.3
 def _dedupe(chars: list[_Char]) -> list[_Char]:
     """Drop characters printed twice at (almost) the same place: "bold" made by drawing the text twice
     with a small offset, common in PDFs of CJK documents whose font has no bold face."""
+    # cheap screening first: overprinted text puts many characters on the very same tolerance-sized
+    # square; a page with no such collision is returned as it is
+    seen: set[tuple[str, int, int]] = set()
+    for ch in chars:
+        key = (ch.text, int(ch.x0 / max(_OVERPRINT * (ch.x1 - ch.x0), 0.1)), int(ch.top / max(0.1 * ch.size, 0.1)))
+        if key in seen:
+            break
+        seen.add(key)
+    else:
+        return chars
     kept: list[_Char] = []
     # (text, grid x, grid y) -> centres of the kept characters; the grid step is the character's size,
     # far larger than the tolerance, so only the neighbouring grid squares need looking at
