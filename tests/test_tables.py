@@ -428,3 +428,20 @@ def test_2019_format_signed_changes_amounts_and_other_processing() -> None:
     assert list(found.applications) == [r.code for r in rows]
     assert found.applications["other_processing"]["total"].value == 1
     assert count_breaches(found.applications, "2019") == 0
+
+
+def test_grid_row_with_blank_total_is_read_at_the_header_positions() -> None:
+    """An HTML table keeps its cells in place: a blank 总计 at the end of a row (the trailing tab lost to
+    line stripping) must not be read as a row shifted by its label padding."""
+    figs = consistent_figures()
+    out = [
+        "三、收到和处理政府信息公开申请情况",
+        "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)\t\t\t申请人情况",
+        "\t\t\t自然人\t法人或其他组织\t\t\t\t\t总计",
+        "\t\t\t\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他",
+    ]
+    for r in ROWS:
+        label_cells = [r.label, "", ""] if r.group is None else ["", r.group, r.label]
+        out.append("\t".join([*label_cells, *map(str, figs[r.code][:6]), ""]).rstrip("\t"))
+    found = extract_tables(report(table2_tsv(), out, table4()), TEMPLATE)
+    assert as_values(found.applications) == {code: [*v[:6], None] for code, v in figs.items()}

@@ -31,6 +31,8 @@ class Piece:
     grid: bool = False
     #: False for VALUES pieces (set by whoever builds one)
     is_text: bool = True
+    #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
+    first_cell: int = -1
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -61,15 +63,15 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing
             elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
                 # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
                 first_value = i
-        for c in cells[: last_text + 1]:
+        for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(line_no, text=c.replace(" ", "") if " " in c else c))
+                out.append(Piece(line_no, text=c.replace(" ", "") if " " in c else c, first_cell=k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
     if values:
-        out.append(Piece(line_no, values=values, grid=True, is_text=False))
+        out.append(Piece(line_no, values=values, grid=True, is_text=False, first_cell=last_text + 1))
 
 
 def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
@@ -115,7 +117,7 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
                 continue
             _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
         elif "\t" in stripped:
-            _grid_pieces(stripped.split("\t"), i, out)
+            _grid_pieces(lines[i].split("\t"), i, out)  # leading blank cells keep the columns in place
         elif " " not in stripped and not is_number(stripped):
             out.append(Piece(i, text=stripped))  # a label or a label fragment
         else:

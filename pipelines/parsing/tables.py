@@ -40,6 +40,7 @@ from pipelines.parsing.table_stream import Piece, tokenize
 from schemas.codes import (
     AMOUNT_METRICS,
     APPEAL_OUTCOME_CODES,
+    APPLICANT_COLUMNS,
     APPLICATION_ROWS,
     COLUMN_CODES,
     LEGAL_PERSON_SUBTOTAL,
@@ -260,13 +261,34 @@ def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
     return COLUMN_CODES
 
 
-def _block_values(block: _Block, width: int) -> list[str]:
+def _header_column(pieces: list[Piece], label: str) -> int:
+    """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs."""
+    for p in pieces:
+        if p.is_text and p.first_cell >= 0 and p.text == label:
+            return p.first_cell
+    return -1
+
+
+def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
+    """A grid row's cells read at the header's positions, when the row fits them exactly: blanks from
+    its label to the first column, no figure beyond the last. (HTML tables keep every cell in place, so
+    a blank 总计 at the end of a row, lost to line stripping, is not mistaken for a shifted row.)"""
+    offset = first_column - g.first_cell
+    if first_column < 0 or offset < 0 or any(g.values[:offset]) or any(g.values[offset + width :]):
+        return None
+    row = g.values[offset : offset + width]
+    return row + [""] * (width - len(row))
+
+
+def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str]:
     out: list[str] = []
     for g in block.groups:
         if g.grid:
-            fitted = _fit_grid(g.values, width)
-            if len(fitted) < width and len(block.groups) == len(block.rows):
-                fitted = fitted + [""] * (width - len(fitted))  # trailing blank cells of a grid row
+            fitted = _aligned(g, width, first_column) if len(block.groups) == len(block.rows) else None
+            if fitted is None:
+                fitted = _fit_grid(g.values, width)
+                if len(fitted) < width and len(block.groups) == len(block.rows):
+                    fitted = fitted + [""] * (width - len(fitted))  # trailing blank cells of a grid row
             out.extend(fitted)
         else:
             out.extend(g.values)
@@ -285,9 +307,11 @@ def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
 _SHORT_ROW = "one figure short: blank cell assumed in column"
 
 
-def _block_readings(block: _Block, width: int, codes: list[str]) -> tuple[list[tuple[str, Reading]], list[str]]:
+def _block_readings(
+    block: _Block, width: int, codes: list[str], first_column: int = -1
+) -> tuple[list[tuple[str, Reading]], list[str]]:
     """Candidate readings of a block (best guess first) and problems that hold for all of them."""
-    values = _block_values(block, width)
+    values = _block_values(block, width, first_column)
     if block.labels_first and len(values) == len(block.labelled) * width:
         block.rows = block.labelled
     elif block.labels_first and block.before and len(values) == (len(block.before) + len(block.labelled)) * width:
@@ -364,9 +388,10 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str], 
     width = len(columns)
     problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, lines, width))
     blocks = _blocks(pieces, anchors, len(codes))
+    first_column = _header_column(pieces, APPLICANT_COLUMNS[0].label)
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
-        readings, block_problems = _block_readings(block, width, codes)
+        readings, block_problems = _block_readings(block, width, codes, first_column)
         problems.extend(block_problems)
         options.append(readings)
     ambiguous = [i for i, o in enumerate(options) if len(o) > 1]
