@@ -63,7 +63,7 @@ class Score:
 
     def line(self, name: str) -> str:
         return (
-            f"{name:<18} docs {self.docs_right:>4}/{self.docs:<4} = {self.docs_right / max(1, self.docs):7.2%}   "
+            f"{name:<22} docs {self.docs_right:>4}/{self.docs:<4} = {self.docs_right / max(1, self.docs):7.2%}   "
             f"cells {self.cells_right:>6}/{self.cells:<6} = {self.cells_right / max(1, self.cells):8.3%}"
         )
 
@@ -107,7 +107,9 @@ def test_parser_accuracy_on_synthetic_reports(corpus: list[SyntheticReport]) -> 
         pytest.skip("table parser not implemented yet (pipelines/parsing/tables.py)")
 
     total = Score()
-    by: dict[str, dict[str, Score]] = {k: defaultdict(Score) for k in ("layout", "template", "encoding", "style")}
+    by: dict[str, dict[str, Score]] = {
+        k: defaultdict(Score) for k in ("layout", "template", "encoding", "planted break", "style")
+    }
     planted = missed = invented = 0
     missed_in: list[str] = []
     invented_in: list[str] = []
@@ -119,6 +121,7 @@ def test_parser_accuracy_on_synthetic_reports(corpus: list[SyntheticReport]) -> 
             "template": report.truth["template"],
             "encoding": report.encoding + ("+crlf" if report.crlf else ""),
             "style": report.cell_style,
+            "planted break": report.break_rule or ("blank cells" if report.blanks else "none"),
         }
         for dim, key in keys.items():
             by[dim][key].add(right, n, doc_right, None)
@@ -133,14 +136,14 @@ def test_parser_accuracy_on_synthetic_reports(corpus: list[SyntheticReport]) -> 
     n_broken = sum(1 for r in corpus if r.break_rule)
     print(f"\n=== parser accuracy on {len(corpus)} synthetic reports ({n_broken} with planted breaks) ===")
     print(total.line("ALL"))
-    for dim in ("layout", "template", "encoding"):
+    for dim in ("layout", "template", "encoding", "planted break"):
         print(f"--- by {dim}")
         for key in sorted(by[dim]):
             print(by[dim][key].line(key))
     worst = sorted(by["style"].items(), key=lambda kv: kv[1].docs_right / kv[1].docs)[:8]
     print("--- worst cell styles")
     for key, s in worst:
-        print(s.line(key[:18]))
+        print(s.line(key[:22]))
     print(f"--- breaches: planted {planted}, missed {missed}, invented {invented}")
     for line in (total.failures + missed_in + invented_in)[:25]:
         print("  ", line)

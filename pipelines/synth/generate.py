@@ -59,6 +59,8 @@ class SyntheticReport:
     break_rule: str | None = None
     #: the text ends early: tables 3–4 or table 4 are missing (truth has them empty)
     truncated: bool = False
+    #: some zero cells are printed blank (truth None)
+    blanks: bool = False
     #: the agency's true region, "省市" (or "省" for a provincial department)
     region: str | None = None
     #: write_corpus(duplicate_rate=…): this file is a byte-identical copy of that earlier file
@@ -78,6 +80,7 @@ class SyntheticReport:
             "crlf": self.crlf,
             "break_rule": self.break_rule,
             "truncated": self.truncated,
+            "blanks": self.blanks,
             "duplicate_of": self.duplicate_of,
             "cell_style": self.cell_style,
             "title_style": self.title_style,
@@ -217,6 +220,7 @@ def generate_report(
         crlf=use_crlf and enc_name != "binary",
         break_rule=rule,
         truncated=bool(cut),
+        blanks=blanks,
         region=region,
         cell_style=doc.style.name,
         title_style=title_style,
