@@ -75,6 +75,13 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing
 
 
 def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
+    if len(parts) > 2 and not parts[0].isdigit():
+        rest = parts[1:]
+        if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
+            # the common row "label 0 12 3 …": one label, then plain figures
+            out.append(Piece(line_no, text=parts[0]))
+            out.append(Piece(line_no, values=rest, is_text=False))
+            return
     text: list[str] = []
     values: list[str] = []
     for i, p in enumerate(parts):
