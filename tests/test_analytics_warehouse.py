@@ -18,6 +18,9 @@ from conftest import copy_seeds
 from test_analytics_report import CHROMIUM, _dump_dom
 
 from pipelines.cli import main as xxgk
+from pipelines.synth import write_corpus
+
+SYNTH_REGIONS: dict[str, str | None] = {}
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +29,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ContinuityCor
     raw, out = root / "raw", root / "warehouse"
     copy_seeds(raw)
     corpus = write_continuity_corpus(raw / "pairs", n_agencies=12, seed=2)
+    # the generator's own reports: true region chains in the names, sidecar regions now and then
+    for report in write_corpus(raw / "synth", 40, seed=11):
+        if report.duplicate_of is None:
+            SYNTH_REGIONS[f"synth/{report.name}"] = report.region
     # a byte-identical copy under another name (a different title, even): one report, one identity
     shutil.copy2(raw / "pairs" / corpus.files[0], raw / "pairs" / "全市汇总_copy.txt")
     assert xxgk(["build", "--raw", str(raw), "--out", str(out), "--workers", "2", "--quiet"]) == 0
@@ -45,7 +52,7 @@ def test_planted_continuity_breaks_all_reported_none_invented(built: tuple[Path,
     found = _query(
         out,
         "SELECT source_path, report_year, replace(location, 'column=', '') FROM rule_violations "
-        "WHERE rule = 'carryover_continuity'",
+        "WHERE rule = 'carryover_continuity' AND source_path LIKE 'pairs/%'",
     )
     planted = {(f"pairs/{name}", year, column) for name, year, column in corpus.planted}
     assert len(planted) > 20
@@ -54,6 +61,37 @@ def test_planted_continuity_breaks_all_reported_none_invented(built: tuple[Path,
     # the message names both years' figures
     (message,) = _query(out, "SELECT any_value(message) FROM rule_violations WHERE rule = 'carryover_continuity'")[0]
     assert len(re.findall(r"\b20\d\d\b", message)) >= 2
+
+
+def test_every_continuity_breach_holds_in_the_base_tables(built: tuple[Path, ContinuityCorpus]) -> None:
+    """Also the generator's independent reports (same agency in consecutive years, unrelated figures):
+    each breach reported is re-derived here by a plain SQL join on the base tables."""
+    out, _ = built
+    rows = _query(
+        out,
+        """
+        SELECT v.report_id, v.location, v.expected, v.actual,
+               list(DISTINCT prev_cf.value) AS previous, any_value(this_co.value) AS this
+        FROM core.continuity_violations v
+        JOIN core.report_identity i USING (report_id)
+        JOIN core.report_identity pi ON pi.agency_key = i.agency_key AND pi.is_aggregate = i.is_aggregate
+        JOIN core.reports p ON p.report_id = pi.report_id AND p.report_year = v.report_year - 1
+             AND p.duplicate_of IS NULL
+        JOIN (UNPIVOT (SELECT * FROM core.applications WHERE row_code = 'carried_forward')
+              ON natural_person, commercial_enterprise, research_institution, social_welfare_org,
+                 legal_service_org, other_org, total INTO NAME col VALUE value) prev_cf
+             ON prev_cf.report_id = p.report_id AND 'column=' || prev_cf.col = v.location
+        JOIN (UNPIVOT (SELECT * FROM core.applications WHERE row_code = 'carried_over')
+              ON natural_person, commercial_enterprise, research_institution, social_welfare_org,
+                 legal_service_org, other_org, total INTO NAME col VALUE value) this_co
+             ON this_co.report_id = v.report_id AND 'column=' || this_co.col = v.location
+        GROUP BY ALL
+        """,
+    )
+    (n,) = _query(out, "SELECT count(*) FROM core.continuity_violations")[0]
+    assert len(rows) == n and n > 0
+    for _, _, expected, actual, previous, this in rows:
+        assert previous == [expected] and this == actual and expected != actual
 
 
 def test_reports_view_has_region_and_identity(built: tuple[Path, ContinuityCorpus]) -> None:
@@ -71,6 +109,25 @@ def test_reports_view_has_region_and_identity(built: tuple[Path, ContinuityCorpu
     # the seed fixtures: 西工区民政局 → 河南省洛阳市西工区, the Huai'an PDF → 江苏省淮安市
     assert by_path["000_4a563719454909a3.txt"][:2] == ("河南省", "410303")
     assert by_path["huaian_2024.pdf"][:2] == ("江苏省", "320800")
+
+
+def test_provinces_of_the_generators_reports_are_never_wrong(built: tuple[Path, ContinuityCorpus]) -> None:
+    out, _ = built
+    rows = _query(
+        out, "SELECT source_path, province, city, region_reason FROM reports WHERE source_path LIKE 'synth/%'"
+    )
+    resolved = 0
+    for path, province, city, reason in rows:
+        truth = SYNTH_REGIONS.get(path)
+        if truth is None:
+            continue
+        if province is None:
+            assert reason, path  # NULL always says why
+            continue
+        resolved += 1
+        assert truth.startswith(province), (path, truth, province)
+        assert city is None or truth in (province + city, province), (path, truth, city)
+    assert resolved >= 0.8 * len(rows)
 
 
 def test_copies_do_not_multiply_rows(built: tuple[Path, ContinuityCorpus]) -> None:
