@@ -418,6 +418,15 @@ def test_sidecar_year_that_is_not_a_year(tmp_path: Path, year: object, shown: st
     assert record.year == 2021  # the text's year stands
 
 
+def test_year_in_the_title_outside_the_warehouse_range_is_not_kept() -> None:
+    """A pre-1990 (or mistyped) title year would fail the blocking schema check and stop the whole load."""
+    text = normalize(SEED_TEXT).replace("2021年政府信息公开", "1989年政府信息公开")
+    record = check(parse_bytes(text.encode(), "old.txt"))
+    assert record.year is None
+    assert "report year 1989 read from the text is outside 1990–2100: year unknown" in problems(record)
+    assert record.agency == "西工区民政局" and record.applications  # the rest is still read
+
+
 @pytest.mark.parametrize(
     ("year", "value"), [(2022, 2022), ("2022", 2022), (" 2022年 ", 2022), ("２０２２", 2022), (2022.0, 2022)]
 )

@@ -6,6 +6,7 @@ record whose `problems` say specifically what was wrong; resource use is bounded
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -213,6 +214,7 @@ def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
     if cut:
         record.problems.append(cut)
     record.agency, record.year = metadata.agency_and_year(lines, extracted.title)
+    _check_year(record)
     record.template = metadata.detect_template(text, record.year)
     if record.template == "unknown":
         compact = re.sub(r"\s+", "", text)
@@ -235,7 +237,7 @@ def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
 
 
 def _sidecar_year(year: Any) -> int | None:
-    """A sidecar year as an int in 1990–2100, or None when the value is not a year."""
+    """A sidecar year as an int in the warehouse's year range, or None when the value is not a year."""
     if isinstance(year, bool):
         return None
     if isinstance(year, float) and year.is_integer():
@@ -243,9 +245,27 @@ def _sidecar_year(year: Any) -> int | None:
     if isinstance(year, str):
         text = normalize.normalize(year).strip().removesuffix("年").strip()
         year = int(text) if _YEAR_TEXT.fullmatch(text) else None
-    if isinstance(year, int) and 1990 <= year <= 2100:
+    low, high = _year_range()
+    if isinstance(year, int) and low <= year <= high:
         return year
     return None
+
+
+@functools.cache
+def _year_range() -> tuple[int, int]:
+    """The report years the warehouse schema accepts (imported on first use: it pulls in polars/pyarrow)."""
+    from schemas.tables import MAX_YEAR, MIN_YEAR
+
+    return MIN_YEAR, MAX_YEAR
+
+
+def _check_year(record: ReportRecord) -> None:
+    """A year read from the text outside the schema's range (a typo, a pre-1990 document) would fail the
+    blocking schema check and stop the whole load: it is kept out of `year` and said instead."""
+    low, high = _year_range()
+    if record.year is not None and not low <= record.year <= high:
+        record.problems.append(f"report year {record.year} read from the text is outside {low}–{high}: year unknown")
+        record.year = None
 
 
 def _apply_sidecar(record: ReportRecord, sidecar: dict[str, Any] | None) -> ReportRecord:
@@ -270,7 +290,8 @@ def _apply_sidecar(record: ReportRecord, sidecar: dict[str, Any] | None) -> Repo
             if (value := _sidecar_year(year)) is not None:
                 record.year = value
             else:
-                record.problems.append(f"sidecar year ignored: {_short(year)} is not a year (1990–2100)")
+                low, high = _year_range()
+                record.problems.append(f"sidecar year ignored: {_short(year)} is not a year ({low}–{high})")
     except Exception as exc:
         record.problems.append(f"sidecar ignored: {type(exc).__name__}: {exc}"[:300])
     return record
