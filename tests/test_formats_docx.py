@@ -38,9 +38,26 @@ def _add_table(document: Document, table: Table) -> None:
             c += cell.colspan
 
 
+_BUILT: dict[tuple[str, int, str], bytes] = {}
+
+
 def build_docx(truth: dict, core_title: str = "") -> bytes:
+    """The report as a .docx (built once per truth and title: python-docx merges are slow)."""
+    key = (truth["template"], truth["year"], core_title)
+    if key not in _BUILT:
+        if core_title:
+            document = Document(io.BytesIO(build_docx(truth)))
+            document.core_properties.title = core_title
+            buffer = io.BytesIO()
+            document.save(buffer)
+            _BUILT[key] = buffer.getvalue()
+        else:
+            _BUILT[key] = _build_docx(truth)
+    return _BUILT[key]
+
+
+def _build_docx(truth: dict) -> bytes:
     document = Document()
-    document.core_properties.title = core_title
     for i, block in enumerate(report_blocks(truth)):
         if isinstance(block, str):
             if i == 0:
