@@ -249,3 +249,41 @@ def test_wrapped_lines_join_but_a_numbered_item_starts_a_new_line() -> None:
     assert len(lines) == 3, lines
     assert lines[0].endswith("continued without indent, so it belongs to the paragraph above.")
     assert lines[2] == "1. An item that starts at the margin is not a continuation."
+
+
+def _ruled_pdf(rules: list[tuple[float, float, float, float]], texts: list[tuple[float, float, str]]) -> bytes:
+    """A page with stroked black lines (x0, y0, x1, y1 from the top) and Helvetica texts at (x, y)."""
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(595, 842)
+    for x0, y0, x1, y1 in rules:
+        path = pdfium_c.FPDFPageObj_CreateNewPath(x0, 842 - y0)
+        pdfium_c.FPDFPath_LineTo(path, x1, 842 - y1)
+        pdfium_c.FPDFPageObj_SetStrokeColor(path, 0, 0, 0, 255)
+        pdfium_c.FPDFPageObj_SetStrokeWidth(path, ctypes.c_float(0.5))
+        pdfium_c.FPDFPath_SetDrawMode(path, 0, True)
+        pdfium_c.FPDFPage_InsertObject(page.raw, path)
+    for x, y, text in texts:
+        obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(10))
+        buffer = ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
+        pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+        pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, 842 - y)
+        pdfium_c.FPDFPage_InsertObject(page.raw, obj)
+    page.gen_content()
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_ruled_grid_blank_cells_and_uncovered_text() -> None:
+    """Blank cells keep their column; text inside the table's box but in no closed cell (a border left
+    undrawn) is read as a line, never dropped."""
+    xs, ys = (100, 200, 300, 400), (100, 130, 160, 190)
+    rules = [(100, y, 400, y) for y in ys[:3]] + [(100, 190, 300, 190)]  # no bottom rule under the last cell
+    rules += [(x, 100, x, 190) for x in xs]
+    texts = [(110, 120, "Label"), (210, 120, "12"), (310, 120, "34"),
+             (110, 150, "Row two"), (310, 150, "56"),  # blank middle cell
+             (110, 180, "Row three"), (210, 180, "78"), (310, 180, "90")]  # fmt: skip
+    lines = [line for line in pdf.extract(_ruled_pdf(rules, texts)).text.splitlines() if line]
+    assert lines[:2] == ["Label\t12\t34", "Row two\t\t56"]
+    assert any("90" in line for line in lines)  # the cell without its bottom rule: its text is kept
+    assert any(line.startswith("Row three") and "78" in line for line in lines)

@@ -358,8 +358,9 @@ def _tables(edges: list[dict[str, float | str]]) -> list[list[tuple[float, float
     return tables
 
 
-def _grid(cells: list[tuple[float, float, float, float]], chars: list[_Char]) -> list[list[str]]:
-    """Rows of a ruled table; a merged cell's text sits at its first grid position, the rest stay empty."""
+def _grid(cells: list[tuple[float, float, float, float]], chars: list[_Char]) -> tuple[list[list[str]], list[_Char]]:
+    """Rows of a ruled table (a merged cell's text sits at its first grid position, the rest stay empty),
+    and the characters inside the table's box that no cell holds (read as text, never dropped)."""
     xs = sorted({round(c[0], 1) for c in cells})
     ys = sorted({round(c[1], 1) for c in cells})
     col_of = {x: i for i, x in enumerate(xs)}
@@ -376,14 +377,17 @@ def _grid(cells: list[tuple[float, float, float, float]], chars: list[_Char]) ->
             for c in range(c0, c1):
                 cover.setdefault((r, c), k)
     buckets: dict[int, list[_Char]] = {}
+    stray: list[_Char] = []
     for ch in chars:
         k = cover.get((bisect_right(y_edges, ch.cy) - 1, bisect_right(x_edges, ch.cx) - 1))
         if k is not None:
             buckets.setdefault(k, []).append(ch)
+        else:
+            stray.append(ch)
     for k, cell_chars in buckets.items():
         x0, top, _, _ = cells[k]
         grid[row_of[round(top, 1)]][col_of[round(x0, 1)]] = _cell_text(cell_chars).replace("\t", " ")
-    return [row for row in grid if any(row)]
+    return [row for row in grid if any(row)], stray
 
 
 def _inside(ch: _Char, box: tuple[float, float, float, float]) -> bool:
@@ -414,8 +418,9 @@ def _read_page(number: int, page: pdfium.PdfPage) -> _Page:
             inside = [ch for ch in chars if _inside(ch, box)]
             if not inside:
                 continue
-            chars = [ch for ch in chars if not _inside(ch, box)]
-            tables.append(_Table(top=box[1], rows=_grid(cells, inside)))
+            rows, stray = _grid(cells, inside)
+            chars = [ch for ch in chars if not _inside(ch, box)] + stray
+            tables.append(_Table(top=box[1], rows=rows))
     lines = _cluster_lines(chars)
     for line in lines:
         line.text = _line_text(line, tabs=True).strip()
