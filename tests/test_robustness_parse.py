@@ -418,6 +418,13 @@ def test_sidecar_year_that_is_not_a_year(tmp_path: Path, year: object, shown: st
     assert record.year == 2021  # the text's year stands
 
 
+def test_control_characters_in_the_title_are_not_kept_in_the_agency() -> None:
+    text = normalize(SEED_TEXT).replace("西工区民政局2021", "西工\x00区\x07民政局2021", 1)
+    record = check(parse_bytes(text.encode(), "nul.txt"))
+    assert record.agency == "西工区民政局"
+    assert "control characters removed from the agency name" in problems(record)
+
+
 def test_year_in_the_title_outside_the_warehouse_range_is_not_kept() -> None:
     """A pre-1990 (or mistyped) title year would fail the blocking schema check and stop the whole load."""
     text = normalize(SEED_TEXT).replace("2021年政府信息公开", "1989年政府信息公开")

@@ -214,6 +214,9 @@ def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
     if cut:
         record.problems.append(cut)
     record.agency, record.year = metadata.agency_and_year(lines, extracted.title)
+    if record.agency and _CONTROL_CHARS.search(record.agency):  # NUL/BEL from a bad extraction break BI tools
+        record.agency = _CONTROL_CHARS.sub("", record.agency) or None
+        record.problems.append("control characters removed from the agency name")
     _check_year(record)
     record.template = metadata.detect_template(text, record.year)
     if record.template == "unknown":
