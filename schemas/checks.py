@@ -42,8 +42,6 @@ _GRID: dict[str, tuple[str, str, tuple[str, ...]]] = {
 #: inner location key of a single cell (non_negative), per table
 _CELL_KEY = {"applications": "column", "appeals": "outcome"}
 
-VIOLATION_COLUMNS = ("rule", "location", "expected", "actual", "message")
-
 
 def _ident(lf: pl.LazyFrame) -> list[str]:
     """Columns identifying one report's rows. `source_path` is present while staging (byte-identical copies

@@ -242,8 +242,6 @@ VIOLATIONS = Table(
 
 #: The five base tables, in load order; each is one Parquet dataset and one `core.<name>` view.
 TABLES: dict[str, Table] = {t.name: t for t in (REPORTS, PROACTIVE, APPLICATIONS, APPEALS, VIOLATIONS)}
-#: Tables whose rows belong to a report's figures (not stored for duplicates).
-FIGURE_TABLES: tuple[str, ...] = ("proactive", "applications", "appeals", "violations")
 #: The Hive partition column; not stored inside the Parquet files.
 PARTITION_COLUMN = "report_year"
 
@@ -280,8 +278,3 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         for c in t.columns
     }
     return pa.DataFrameSchema(columns, checks=checks.rule_checks(table), name=table, strict=False, coerce=False)
-
-
-def is_rule_check(check_name: str | None) -> bool:
-    """True for arithmetic checks (a breach is recorded, the report still loads)."""
-    return check_name in RULE_IDS

@@ -20,7 +20,7 @@ from pipelines.warehouse.ingest import read_staged
 from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN
 from schemas import checks
 from schemas.rules import RULE_IDS
-from schemas.tables import FIGURE_TABLES, TABLES, pandera_schema, polars_schema
+from schemas.tables import TABLES, empty_frame, pandera_schema, polars_schema
 
 VALIDATED_DIR = "validated"
 _KEY = [STAGING_COLUMN, "rule", "location"]
@@ -133,16 +133,14 @@ def validate_staged(staging: Path, kept_originals: pl.DataFrame) -> Validation:
     if reports.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
         result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
         for table in TABLES:
-            pl.DataFrame(schema=polars_schema(table)).write_parquet(out / f"{table}.parquet")
+            empty_frame(table).write_parquet(out / f"{table}.parquet")
             result.rows[table] = 0
         return result
     failures: list[pl.DataFrame] = []
     rule_rows: Counter[str] = Counter()
     found: list[pl.DataFrame] = []
     figures: dict[str, pl.DataFrame] = {}
-    for table in FIGURE_TABLES:
-        if table == "violations":
-            continue
+    for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
         frame = read_staged(staging, table)
         failed, rules = _schema_failures(table, frame)
         failures.append(failed)
