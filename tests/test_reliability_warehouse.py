@@ -510,3 +510,23 @@ def test_death_in_the_middle_of_the_partition_swap_heals_on_the_next_build(kill_
             "tables and the old rows of others, until the next build (the registry is only written after the "
             "swap, so that build repairs it)"
         )
+
+
+def test_a_file_unreadable_last_time_is_read_once_it_can_be(tmp_path: Path) -> None:
+    """Fixing a file's permissions (or replacing a FIFO) does not change its size or mtime; the registry
+    must not keep the stand-in id of an unreadable file as if the file had been hashed."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "seed.txt").write_bytes(SEED.read_bytes())
+    os.mkfifo(raw / "late.txt")
+    assert_built(xxgk_build(raw, out))
+    first = rows(out, "SELECT status, problems FROM core.reports WHERE source_path = 'late.txt'")
+    assert first == [("failed", "unreadable file: not a regular file (a FIFO (named pipe))")]
+    st = os.stat(raw / "late.txt")
+    (raw / "late.txt").unlink()
+    (raw / "late.txt").write_bytes(b"")  # now a regular file: same size (0) and, below, the same mtime
+    os.utime(raw / "late.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert_built(xxgk_build(raw, out))
+    assert rows(out, "SELECT status, problems FROM core.reports WHERE source_path = 'late.txt'") == [
+        ("failed", "empty file: 0 bytes")
+    ]

@@ -157,7 +157,14 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
             # (parse_file records why)
             return rel, unreadable_id(rel), st.st_size, st.st_mtime_ns, None
         prev = known.get(rel)
-        if not rehash and prev is not None and prev[0] == st.st_size and prev[1] == st.st_mtime_ns:
+        # a file that could not be read last time is hashed again: fixing its permissions does not touch mtime
+        if (
+            not rehash
+            and prev is not None
+            and prev[2] != unreadable_id(rel)
+            and prev[0] == st.st_size
+            and prev[1] == st.st_mtime_ns
+        ):
             digest = prev[2]
         else:
             try:
