@@ -84,6 +84,15 @@ def _hwm_bytes(pid: int) -> int:
     return int(m.group(1)) * 1024 if m else 0
 
 
+def _cpu_ticks(pid: int) -> tuple[tuple[int, int], int] | None:
+    """((pid, start time), utime + stime in clock ticks) of a live process."""
+    text = _read(f"/proc/{pid}/stat")
+    if not text:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (pid, int(fields[19])), int(fields[11]) + int(fields[12])
+
+
 @dataclass
 class TreeMemory:
     peak_rss_mib: float = 0.0
@@ -102,6 +111,9 @@ class TreeSampler(threading.Thread):
         self.root_pid = root_pid
         self.interval = interval
         self.memory = TreeMemory()
+        #: last CPU ticks seen per process of the tree (workers of a fork server are not our waited
+        #: children, so getrusage(RUSAGE_CHILDREN) may miss them; sampling does not)
+        self.cpu_ticks: dict[tuple[int, int], int] = {}
         self._stop_event = threading.Event()
 
     def sample(self) -> None:
@@ -112,6 +124,13 @@ class TreeSampler(threading.Thread):
         m.peak_rss_mib = max(m.peak_rss_mib, sum(_rss_bytes(p) for p in pids) / MIB)
         m.peak_pss_mib = max(m.peak_pss_mib, sum(_pss_bytes(p) for p in pids) / MIB)
         m.max_process_hwm_mib = max(m.max_process_hwm_mib, max((_hwm_bytes(p) for p in pids), default=0) / MIB)
+        for pid in pids:
+            got = _cpu_ticks(pid)
+            if got:
+                self.cpu_ticks[got[0]] = got[1]
+
+    def sampled_cpu_s(self) -> float:
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -198,7 +217,8 @@ def run_measured(
             rc = proc.wait()
         memory = sampler.stop()
     wall = time.perf_counter() - start
-    cpu = _children_cpu() - cpu_before
+    # the kernel's account of waited children, or the sampled one when that saw more (fork-server workers)
+    cpu = max(_children_cpu() - cpu_before, sampler.sampled_cpu_s())
     others = max(0.0, _system_busy_s() - busy_before - cpu)
     tail = ""
     if log is not None and log.exists():
