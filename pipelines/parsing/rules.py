@@ -3,11 +3,16 @@
 Pure functions over the record's tables. The table parser also uses `count_breaches` to choose between
 readings a layout leaves open (row- or column-major, a shifted row): the reading under which the rules
 hold wins. Figures are never altered here.
+
+The parser calls the evaluator several times per report, so each rule is expanded once per format
+(`_compiled`: its terms, the labels of its messages) and the equations are plain loops over the cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 
 from pipelines.parsing.record import Cell, ReportRecord, Violation
 from schemas.codes import (
@@ -19,77 +24,139 @@ from schemas.codes import (
 from schemas.rules import NON_NEGATIVE, OUTCOME_ROWS, SUM_RULES, SumRule
 
 Grid = Mapping[str, Mapping[str, Cell]]  # outer key -> inner key -> cell
+Number = int | float
 
 
-def _expand(terms: Iterable[str], template: str) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """One rule for one format: its terms expanded, the labels its breach messages use."""
+
+    rule: SumRule
+    parts: tuple[str, ...]
+    totals: tuple[str, ...]
+    parts_label: str
+    totals_label: str
+    #: `proceeding` or `row` (along_rows locations)
+    key: str
+
+
+def _expand(terms: tuple[str, ...], template: str) -> tuple[str, ...]:
     out: list[str] = []
     for t in terms:
         out.extend(outcome_rows(template) if t == OUTCOME_ROWS else (t,))
     return tuple(out)
 
 
-def _sum(values: list[int | float | None]) -> int | float | None:
-    if any(v is None for v in values):
-        return None
-    return sum(v for v in values if v is not None)
+@cache
+def _compile(rule: SumRule, template: str) -> _Compiled:
+    parts = _expand(rule.parts, template)
+    if rule.axis == "down_columns":
+        parts_label = " + ".join(parts) if len(parts) <= 4 else "sum of outcome rows"
+    else:
+        parts_label = " + ".join(parts) if len(parts) <= 4 else "sum of " + ", ".join(parts)
+    key = "proceeding" if rule.table == "appeals" else "row"
+    return _Compiled(rule, parts, rule.totals, parts_label, " + ".join(rule.totals), key)
 
 
-def _fmt(n: int | float | None) -> str:
+@cache
+def _compiled(template: str, table: str | None = None) -> tuple[_Compiled, ...]:
+    return tuple(_compile(r, template) for r in SUM_RULES if table is None or r.table == table)
+
+
+def _fmt(n: Number | None) -> str:
     return "blank" if n is None else (f"{n:g}" if isinstance(n, float) else str(n))
 
 
-def _equations(rule: SumRule, grid: Grid, template: str) -> Iterable[tuple[str, list, list, str, str]]:
-    """Yield (location, parts, totals, parts_label, totals_label) for every equation of the rule."""
-    parts = _expand(rule.parts, template)
-    totals = rule.totals
+def _total(cells: list[Mapping[str, Cell]], col: str) -> Number | None:
+    """Sum of the cells at `col` of the given rows (left to right), None if any is missing or blank."""
+    values: list[Number] = []
+    for cells_of_row in cells:
+        cell = cells_of_row.get(col)
+        if cell is None or cell.value is None:
+            return None
+        values.append(cell.value)
+    return sum(values)
+
+
+def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | None:
+    """Sum of the row's cells in `cols` (left to right), None if any is missing or blank."""
+    values: list[Number] = []
+    for col in cols:
+        cell = cells.get(col)
+        if cell is None or cell.value is None:
+            return None
+        values.append(cell.value)
+    return sum(values)
+
+
+def _evaluate_rule(c: _Compiled, grid: Grid, breaches: list[Violation] | None, unevaluable: list[str] | None) -> int:
+    """Evaluate one compiled rule; appends breaches and unevaluable locations when lists are given.
+    Returns the number of breaches."""
+    rule = c.rule
+    required = rule.requires_column
+    if required and not any(required in cells for cells in grid.values()):
+        return 0
+    n = 0
     if rule.axis == "down_columns":
-        rows = [grid.get(r) for r in (*parts, *totals)]
-        if any(r is None for r in rows):
-            return
-        columns = list(next(iter(grid.values())).keys()) if grid else []
-        for col in columns:
-            yield (
-                f"column={col}",
-                [grid[r][col].value if col in grid[r] else None for r in parts],
-                [grid[r][col].value if col in grid[r] else None for r in totals],
-                " + ".join(parts) if len(parts) <= 4 else "sum of outcome rows",
-                " + ".join(totals),
-            )
-    else:
-        key = "proceeding" if rule.table == "appeals" else "row"
-        for row_code, cells in grid.items():
-            if rule.requires_column and rule.requires_column not in cells:
-                continue
-            yield (
-                f"{key}={row_code}",
-                [cells[c].value if c in cells else None for c in parts],
-                [cells[c].value if c in cells else None for c in totals],
-                " + ".join(parts) if len(parts) <= 4 else "sum of " + ", ".join(parts),
-                " + ".join(totals),
-            )
+        if not grid:
+            return 0
+        part_rows: list[Mapping[str, Cell]] = []
+        total_rows: list[Mapping[str, Cell]] = []
+        for r in c.parts:
+            row = grid.get(r)
+            if row is None:
+                return 0
+            part_rows.append(row)
+        for r in c.totals:
+            row = grid.get(r)
+            if row is None:
+                return 0
+            total_rows.append(row)
+        for col in next(iter(grid.values())):
+            expected, actual = _total(part_rows, col), _total(total_rows, col)
+            if expected is None or actual is None:
+                if unevaluable is not None:
+                    unevaluable.append(f"{rule.id}@column={col}")
+            elif expected != actual:
+                n += 1
+                if breaches is not None:
+                    breaches.append(_violation(c, f"column={col}", expected, actual))
+        return n
+    for row_code, cells in grid.items():
+        if required and required not in cells:
+            continue
+        expected, actual = _row_total(cells, c.parts), _row_total(cells, c.totals)
+        if expected is None or actual is None:
+            if unevaluable is not None:
+                unevaluable.append(f"{rule.id}@{c.key}={row_code}")
+        elif expected != actual:
+            n += 1
+            if breaches is not None:
+                breaches.append(_violation(c, f"{c.key}={row_code}", expected, actual))
+    return n
+
+
+def _violation(c: _Compiled, location: str, expected: Number, actual: Number) -> Violation:
+    return Violation(
+        c.rule.id,
+        location,
+        expected,
+        actual,
+        f"{c.rule.id} at {location}: {c.parts_label} = {_fmt(expected)}, but {c.totals_label} = {_fmt(actual)}",
+    )
 
 
 def check_sum_rule(rule: SumRule, grid: Grid, template: str) -> tuple[list[Violation], list[str]]:
     """Breaches of one rule, and the locations where it could not be evaluated (blank cells)."""
     breaches: list[Violation] = []
     unevaluable: list[str] = []
-    if rule.requires_column and not any(rule.requires_column in cells for cells in grid.values()):
-        return breaches, unevaluable
-    for location, parts, totals, parts_label, totals_label in _equations(rule, grid, template):
-        expected, actual = _sum(parts), _sum(totals)
-        if expected is None or actual is None:
-            unevaluable.append(f"{rule.id}@{location}")
-        elif expected != actual:
-            breaches.append(
-                Violation(
-                    rule.id,
-                    location,
-                    expected,
-                    actual,
-                    f"{rule.id} at {location}: {parts_label} = {_fmt(expected)}, but {totals_label} = {_fmt(actual)}",
-                )
-            )
+    _evaluate_rule(_compile(rule, template), grid, breaches, unevaluable)
     return breaches, unevaluable
+
+
+def count_sum_breaches(rule: SumRule, grid: Grid, template: str) -> int:
+    """Number of breaches of one rule (no messages built: for choosing between readings)."""
+    return _evaluate_rule(_compile(rule, template), grid, None, None)
 
 
 def _non_negative(record: ReportRecord) -> list[Violation]:
@@ -116,24 +183,17 @@ def evaluate(record: ReportRecord) -> tuple[list[Violation], list[str]]:
     template = record.template if record.template in TABLED_TEMPLATES else "2021"
     breaches: list[Violation] = []
     unevaluable: list[str] = []
-    for rule in SUM_RULES:
-        grid = record.applications if rule.table == "applications" else record.appeals
-        if not grid:
-            continue
-        b, u = check_sum_rule(rule, grid, template)
-        breaches += b
-        unevaluable += u
+    for c in _compiled(template):
+        grid = record.applications if c.rule.table == "applications" else record.appeals
+        if grid:
+            _evaluate_rule(c, grid, breaches, unevaluable)
     breaches += _non_negative(record)
     return breaches, unevaluable
 
 
 def count_breaches(applications: Grid, template: str) -> int:
     """Number of sum-rule breaches of a table-3 reading (for choosing between readings)."""
-    n = 0
-    for rule in SUM_RULES:
-        if rule.table == "applications":
-            n += len(check_sum_rule(rule, applications, template)[0])
-    return n
+    return sum(_evaluate_rule(c, applications, None, None) for c in _compiled(template, "applications"))
 
 
 def finalize(record: ReportRecord) -> ReportRecord:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines.parsing.record import Cell, Table3, Table4
-from pipelines.parsing.rules import check_sum_rule, count_breaches
+from pipelines.parsing.rules import count_breaches, count_sum_breaches
 from pipelines.parsing.table_cells import read_cell
 from pipelines.parsing.table_columns import align_short_rows
 from pipelines.parsing.table_labels import (
@@ -561,7 +561,7 @@ def _appeals_from(values: list[str], order: Callable[[int, int], int]) -> Table4
 
 
 def _appeal_breaches(table: Table4) -> int:
-    return len(check_sum_rule(_APPEAL_RULE, table, "2021")[0])
+    return count_sum_breaches(_APPEAL_RULE, table, "2021")
 
 
 def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
