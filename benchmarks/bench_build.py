@@ -243,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
         "code": _git_state(),
     }
     rows: list[dict] = []
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / f"bench_build-n{args.n}-{stamp}.partial.json"
+
+    def save() -> None:
+        """Results so far (a long run cut short still leaves its measurements)."""
+        partial.write_text(json.dumps(results | {"table": rows}, indent=1, ensure_ascii=False, default=str))
 
     print(f"corpus: {args.n} reports + {n_inc} increment (seed {args.seed}) …", flush=True)
     base = corpus(out / "corpus", args.n, args.seed)
@@ -258,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_m, floor_stats = run_floor(raw, logs, available)
     results["floor"] = {**floor_stats, "measured": floor_m.to_json()}
     rows.append(_row("floor (1 process)", n_files, floor_m, floor_m))
+    save()
 
     main_cpus = available[: worker_counts[0]]
     print(f"full build on {len(main_cpus)} CPU(s) …", flush=True)
@@ -265,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     full = build(f"full-{len(main_cpus)}cpu", raw, wh, main_cpus)
     results["full"] = {"measured": full.to_json(), "warehouse": warehouse_summary(_catalog(wh))}
     rows.append(_row(f"full build ({len(main_cpus)} CPU)", n_files, full, floor_m))
+    save()
     loaded = results["full"]["warehouse"]["reports"]
     if loaded != n_files:
         print(f"WARNING: {n_files} report files but {loaded} rows in core.reports", flush=True)
@@ -274,12 +282,14 @@ def main(argv: list[str] | None = None) -> int:
         noop = build("noop", raw, wh, main_cpus)
         results["noop"] = noop.to_json()
         rows.append(_row("no-op rebuild", 0, noop, None, full.wall_s) | {"reports_per_s": None})
+        save()
 
     print(f"incremental build (+{n_inc}) …", flush=True)
     link_tree(inc, raw / "increment")
     incr = build("incremental", raw, wh, main_cpus)
     results["incremental"] = {"measured": incr.to_json(), "warehouse": warehouse_summary(_catalog(wh))}
     rows.append(_row(f"incremental +{n_inc}", n_inc, incr, None, full.wall_s))
+    save()
     if results["incremental"]["warehouse"]["reports"] != n_files + n_inc:
         print("WARNING: incremental build did not load exactly the new files", flush=True)
 
@@ -336,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     path = out / f"bench_build-n{args.n}-{stamp}.json"
     path.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
     shutil.copyfile(path, out / "bench_build-latest.json")
+    partial.unlink(missing_ok=True)
     print(f"\nresults: {path}")
     if not args.keep:
         with contextlib.suppress(OSError):
