@@ -165,6 +165,18 @@ def _catalog(out: Path) -> Path:
     return db
 
 
+def _phases(m: Measured) -> dict[str, float]:
+    """Seconds of the parse step and of the whole run, as the build's own summary prints them."""
+    import re
+
+    out: dict[str, float] = {}
+    if found := re.search(r"parsed \d+ files in ([\d.]+)s", m.stdout_tail):
+        out["parse_s"] = float(found.group(1))
+    if found := re.search(r"done in ([\d.]+)s", m.stdout_tail):
+        out["build_s"] = float(found.group(1))
+    return out
+
+
 def _row(
     label: str, n: int, m: Measured, floor: Measured | None, full_s: float | None = None, floor_n: int | None = None
 ) -> dict:
@@ -190,6 +202,7 @@ def _row(
         "pct_of_full": round(100 * m.wall_s / full_s, 1) if full_s else None,
         # CPU the rest of the machine used during the run, per second: > 0.2 means the timing is contaminated
         "others_load": round(m.others_cpu_s / m.wall_s, 2) if m.wall_s else None,
+        **_phases(m),
     }
 
 
