@@ -23,19 +23,33 @@ def is_number(piece: str) -> bool:
     return (piece.isascii() and piece.isdigit()) or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
 
 
-_READ_CACHE: dict[tuple[str, bool], int | float | None] = {}
+#: printed text -> value, for count cells and for amount cells (the same few texts fill most cells)
+_COUNTS: dict[str, int | float | None] = {}
+_AMOUNTS: dict[str, int | float | None] = {}
+_CACHE_SIZE = 50_000
+_MISSING = object()
 
 
 def read_cell(raw: str, amount: bool = False) -> Cell:
-    """As `read_value`, memoised on the printed text (the same few texts fill most cells)."""
-    key = (raw, amount)
+    """As `read_value`, memoised on the printed text."""
+    cache = _AMOUNTS if amount else _COUNTS
     try:
-        return Cell(_READ_CACHE[key], raw)
+        return Cell(cache[raw], raw)
     except KeyError:
         cell = read_value(raw, amount)
-        if len(_READ_CACHE) < 50_000:
-            _READ_CACHE[key] = cell.value
+        if len(cache) < _CACHE_SIZE:
+            cache[raw] = cell.value
         return cell
+
+
+def read_cells(raws: list[str]) -> list[Cell]:
+    """`read_cell` of each count cell of a row."""
+    cache = _COUNTS
+    out: list[Cell] = []
+    for raw in raws:
+        value = cache.get(raw, _MISSING)
+        out.append(read_cell(raw) if value is _MISSING else Cell(value, raw))  # type: ignore[arg-type]
+    return out
 
 
 def read_value(raw: str, amount: bool = False) -> Cell:

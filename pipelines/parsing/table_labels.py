@@ -78,6 +78,10 @@ def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text.replace(" ", ""))
 
 
+#: texts memoised per matcher (bounded: label fragments are few, but damaged input may vary without end)
+_MEMO_SIZE = 20_000
+
+
 def _bigrams(text: str) -> frozenset[str]:
     return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
@@ -93,8 +97,20 @@ class LabelMatcher:
         self._pattern = re.compile("|".join(map(re.escape, sorted(by_phrase, key=len, reverse=True))))
         self._exact = {w: i for i, c in enumerate(codes) if (w := exact.get(c))}
         self._grams = [(_bigrams(compact(strip_numbering(label))), i) for i, label in enumerate(labels)]
+        # the same fragments (the national labels, column headers) recur in every report: memoised per text
+        self._matched: dict[str, int | None] = {}
+        self._fuzzed: dict[str, int | None] = {}
 
     def match(self, text: str) -> int | None:
+        try:
+            return self._matched[text]
+        except KeyError:
+            row = self._match(text)
+            if len(self._matched) < _MEMO_SIZE:
+                self._matched[text] = row
+            return row
+
+    def _match(self, text: str) -> int | None:
         m = self._pattern.search(text)
         if m is not None:
             return self._row_of[m.group()]
@@ -105,8 +121,17 @@ class LabelMatcher:
             return None  # 其他 / 总计 without numbering: a column header, not the row (3.其他, (七)总计)
         return self._exact.get(compact(stripped))
 
-    def fuzzy(self, text: str, threshold: float = 0.6) -> int | None:
+    def fuzzy(self, text: str) -> int | None:
         """Best label by bigram overlap (Dice), for typo'd labels that carry figures."""
+        try:
+            return self._fuzzed[text]
+        except KeyError:
+            row = self._fuzzy(text)
+            if len(self._fuzzed) < _MEMO_SIZE:
+                self._fuzzed[text] = row
+            return row
+
+    def _fuzzy(self, text: str, threshold: float = 0.6) -> int | None:
         grams = _bigrams(compact(strip_numbering(text)))
         if len(grams) < 3:
             return None

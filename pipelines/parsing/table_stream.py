@@ -65,13 +65,13 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing
                 first_value = i
         for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(line_no, text=c.replace(" ", "") if " " in c else c, first_cell=k))
+                out.append(Piece(line_no, c.replace(" ", "") if " " in c else c, [], False, True, k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
     if values:
-        out.append(Piece(line_no, values=values, grid=True, is_text=False, first_cell=last_text + 1))
+        out.append(Piece(line_no, "", values, True, False, last_text + 1))
 
 
 def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
@@ -79,8 +79,8 @@ def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[P
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
-            out.append(Piece(line_no, text=parts[0]))
-            out.append(Piece(line_no, values=rest, is_text=False))
+            out.append(Piece(line_no, parts[0], [], False, True))
+            out.append(Piece(line_no, "", rest, False, False))
             return
     text: list[str] = []
     values: list[str] = []
@@ -92,48 +92,74 @@ def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[P
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
             if text:
-                out.append(Piece(line_no, text="".join(text)))
+                out.append(Piece(line_no, "".join(text), [], False, True))
                 text = []
             values.append(p)
         else:
             if values:
-                out.append(Piece(line_no, values=values, is_text=False))
+                out.append(Piece(line_no, "", values, False, False))
                 values = []
             text.append(p)
     if text:
-        out.append(Piece(line_no, text="".join(text)))
+        out.append(Piece(line_no, "".join(text), [], False, True))
     if values:
-        out.append(Piece(line_no, values=values, is_text=False))
+        out.append(Piece(line_no, "", values, False, False))
+
+
+#: a line's pieces without their line number: (text, values, grid, is_text, first_cell) each
+_Spec = tuple[tuple[str, list[str], bool, bool, int], ...]
+#: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
+#: bounded, because damaged input may vary without end. The value lists are shared: never mutated in place.
+_LINE_SPECS: dict[str, _Spec] = {}
+_MAX_LINE_SPECS = 100_000
+
+
+def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
+    """Append the pieces of lines[i] (end: the region's end, for looking ahead)."""
+    stripped = lines[i].strip()
+    if not stripped:
+        return
+    if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
+        out.append(Piece(i, "", [stripped], False, False))
+        return
+    if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
+        return
+    if stripped.startswith("|"):
+        cells = stripped.strip("|").split("|")
+        if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
+            return
+        _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
+    elif "\t" in stripped:
+        _grid_pieces(lines[i].split("\t"), i, out)  # leading blank cells keep the columns in place
+    elif " " not in stripped and not is_number(stripped):
+        out.append(Piece(i, stripped, [], False, True))  # a label or a label fragment
+    else:
+        parts = stripped.split()
+        lone_zero_ok = True
+        if len(parts) == 1 and parts[0] == "无":
+            # 无 alone on a line: a zero cell, unless it starts a label printed one character per
+            # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
+            nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
+            lone_zero_ok = not _is_vertical_char(nxt)
+        _text_pieces(parts, i, lone_zero_ok, out)
 
 
 def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
     """The pieces of lines[start:end], in reading order."""
     out: list[Piece] = []
+    specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
-        stripped = lines[i].strip()
-        if not stripped:
-            continue
-        if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
-            out.append(Piece(i, values=[stripped], is_text=False))
-            continue
-        if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
-            continue
-        if stripped.startswith("|"):
-            cells = stripped.strip("|").split("|")
-            if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
+        line = lines[i]
+        spec = specs.get(line)
+        if spec is None:
+            if line.strip() == "无":  # depends on the lines after it: not memoised
+                _line_pieces(lines, i, end, out)
                 continue
-            _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
-        elif "\t" in stripped:
-            _grid_pieces(lines[i].split("\t"), i, out)  # leading blank cells keep the columns in place
-        elif " " not in stripped and not is_number(stripped):
-            out.append(Piece(i, text=stripped))  # a label or a label fragment
-        else:
-            parts = stripped.split()
-            lone_zero_ok = True
-            if len(parts) == 1 and parts[0] == "无":
-                # 无 alone on a line: a zero cell, unless it starts a label printed one character per
-                # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
-                nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
-                lone_zero_ok = not _is_vertical_char(nxt)
-            _text_pieces(parts, i, lone_zero_ok, out)
+            own: list[Piece] = []
+            _line_pieces(lines, i, end, own)
+            spec = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
+            if len(specs) < _MAX_LINE_SPECS:
+                specs[line] = spec
+        for text, values, grid, is_text, first_cell in spec:
+            out.append(Piece(i, text, values, grid, is_text, first_cell))
     return out

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
-from pipelines.parsing.table_cells import read_cell
+from pipelines.parsing.table_cells import read_cell, read_cells
 from pipelines.parsing.table_columns import align_short_rows
 from pipelines.parsing.table_labels import (
     LabelMatcher,
@@ -373,7 +373,7 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
             if not cells:
                 continue
             padded = list(cells) + [""] * (len(columns) - len(cells))
-            table[codes[r]] = {c: read_cell(raw) for c, raw in zip(columns, padded, strict=False)}
+            table[codes[r]] = dict(zip(columns, read_cells(padded), strict=False))
     return {code: table[code] for code in codes if code in table}
 
 
