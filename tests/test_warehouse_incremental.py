@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import copy_seeds, metadata, query, run_build
 
@@ -170,3 +171,28 @@ def test_a_second_build_refuses_while_one_is_writing(
         holder.kill()
         holder.wait()
     assert main(["build", "--raw", str(raw), "--out", str(out), "--quiet"]) == 0
+
+
+def test_open_reader_never_blocks_a_build(warehouse: tuple[Path, Path, list]) -> None:
+    """A BI tool holding the catalog open read-only: the build still commits, the open connection keeps
+    answering from the catalog it opened, a new connection sees the new data."""
+    raw, out, reports = warehouse
+    reader = duckdb.connect(str(out / "xxgk.duckdb"), read_only=True)
+    try:
+        (before,) = reader.execute("SELECT count(*) FROM core.reports").fetchone()
+        (raw / "synth" / reports[3].name).unlink()
+        assert run_build(raw, out).success
+        assert reader.execute("SELECT count(*) FROM reports").fetchone() is not None
+    finally:
+        reader.close()
+    assert query(out, "SELECT count(*) FROM core.reports") == [(before - 1,)]
+
+
+def test_moved_warehouse_answers_after_catalog_rewrite(warehouse: tuple[Path, Path, list], tmp_path: Path) -> None:
+    _, out, _ = warehouse
+    (n,) = query(out, "SELECT count(*) FROM disclosure_counts")[0]
+    moved = tmp_path / "elsewhere"
+    shutil.move(out, moved)
+    assert main(["catalog", "--out", str(moved)]) == 0
+    assert query(moved, "SELECT count(*) FROM disclosure_counts") == [(n,)]
+    assert query(moved, "SELECT count(*) FROM core.files") == [(len(read_registry(moved)),)]
