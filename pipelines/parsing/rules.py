@@ -67,26 +67,22 @@ def _fmt(n: Number | None) -> str:
     return "blank" if n is None else (f"{n:g}" if isinstance(n, float) else str(n))
 
 
-def _total(cells: list[Mapping[str, Cell]], col: str) -> Number | None:
+def _total(rows: list[Mapping[str, Cell]], col: str) -> Number | None:
     """Sum of the cells at `col` of the given rows (left to right), None if any is missing or blank."""
-    values: list[Number] = []
-    for cells_of_row in cells:
-        cell = cells_of_row.get(col)
-        if cell is None or cell.value is None:
-            return None
-        values.append(cell.value)
-    return sum(values)
+    try:
+        values = [row[col].value for row in rows]
+    except KeyError:
+        return None
+    return None if None in values else sum(values)  # type: ignore[arg-type]
 
 
 def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | None:
     """Sum of the row's cells in `cols` (left to right), None if any is missing or blank."""
-    values: list[Number] = []
-    for col in cols:
-        cell = cells.get(col)
-        if cell is None or cell.value is None:
-            return None
-        values.append(cell.value)
-    return sum(values)
+    try:
+        values = [cells[col].value for col in cols]
+    except KeyError:
+        return None
+    return None if None in values else sum(values)  # type: ignore[arg-type]
 
 
 def _evaluate_rule(c: _Compiled, grid: Grid, breaches: list[Violation] | None, unevaluable: list[str] | None) -> int:
@@ -169,7 +165,9 @@ def _non_negative(record: ReportRecord) -> list[Violation]:
         for outer, cells in table.items():
             for code, cell in cells.items():
                 v = cell.value
-                if v is not None and (v < 0 or v != int(v)):
+                if v is None or (v >= 0 if type(v) is int else (v >= 0 and v == int(v))):
+                    continue
+                if v < 0 or v != int(v):
                     loc = f"{key}={outer},{inner}={code}"
                     what = "negative" if v < 0 else "fractional"
                     out.append(

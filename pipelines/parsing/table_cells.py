@@ -27,7 +27,7 @@ def is_number(piece: str) -> bool:
 _COUNTS: dict[str, int | float | None] = {}
 _AMOUNTS: dict[str, int | float | None] = {}
 _CACHE_SIZE = 50_000
-_MISSING = object()
+_COUNT_CELLS: dict[str, Cell] = {}
 
 
 def read_cell(raw: str, amount: bool = False) -> Cell:
@@ -43,12 +43,17 @@ def read_cell(raw: str, amount: bool = False) -> Cell:
 
 
 def read_cells(raws: list[str]) -> list[Cell]:
-    """`read_cell` of each count cell of a row."""
-    cache = _COUNTS
+    """`read_cell` of each count cell of a row. The cells are shared between rows and reports with the same
+    printed text (a cell is never modified once read): no new object per "0"."""
+    cells = _COUNT_CELLS
     out: list[Cell] = []
     for raw in raws:
-        value = cache.get(raw, _MISSING)
-        out.append(read_cell(raw) if value is _MISSING else Cell(value, raw))  # type: ignore[arg-type]
+        cell = cells.get(raw)
+        if cell is None:
+            cell = read_cell(raw)
+            if len(cells) < _CACHE_SIZE:
+                cells[raw] = cell
+        out.append(cell)
     return out
 
 
