@@ -125,8 +125,11 @@ def _with_replacement(data: bytes, encoding: str) -> tuple[str, int]:
     return _replaced(data.decode(encoding, "surrogateescape"))
 
 
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
 def _non_ascii(data: bytes) -> int:
-    return len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    return len(data) - len(data.translate(None, _HIGH_BYTES))
 
 
 def _ranges(numbers: list[int]) -> str:
