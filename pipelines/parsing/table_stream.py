@@ -147,9 +147,12 @@ def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
 def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
     """The pieces of lines[start:end], in reading order."""
     out: list[Piece] = []
+    append = out.append
     specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
         line = lines[i]
+        if not line:  # lines are right-stripped: most blank lines are empty
+            continue
         spec = specs.get(line)
         if spec is None:
             if line.strip() == "无":  # depends on the lines after it: not memoised
@@ -161,5 +164,5 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
             if len(specs) < _MAX_LINE_SPECS:
                 specs[line] = spec
         for text, values, grid, is_text, first_cell in spec:
-            out.append(Piece(i, text, values, grid, is_text, first_cell))
+            append(Piece(i, text, values, grid, is_text, first_cell))
     return out

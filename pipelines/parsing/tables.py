@@ -133,14 +133,15 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
     events: list[_Label] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
+    matched = matcher.match
     for pos, p in enumerate(pieces):
         if not p.is_text:
             pending = None
             after_label = False
             continue
-        row = matcher.match(p.text)
+        row = matched(p.text)
         if row is None and pending is not None:
-            row = matcher.match(pending + p.text)
+            row = matched(pending + p.text)
         if row is None and not after_label and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
             row = matcher.fuzzy(p.text)
         if row is None:
