@@ -44,12 +44,24 @@ def _is_vertical_char(line: str) -> bool:
 _TEXT_IN_VALUE_CELL = 6
 
 
+#: cell text -> kind (0 blank, 1 figure, 2 text); the same few cell texts recur in every table
+_CELL_KINDS: dict[str, int] = {}
+
+
+def _cell_kind(c: str) -> int:
+    kind = (1 if c.isdigit() or is_number(c.replace(" ", "") if " " in c else c) else 2) if c else 0
+    if len(_CELL_KINDS) < _MAX_LINE_SPECS:
+        _CELL_KINDS[c] = kind
+    return kind
+
+
 def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing: bool = False) -> None:
     """Label cells, then the row's value cells. `keep_trailing`: the row's trailing blank cells are cells
     (a Markdown row is closed by its last pipe); elsewhere a trailing blank may be padding."""
     cells = [c.strip() for c in cells]
     # kind of each cell: 0 blank, 1 figure, 2 text
-    kinds = [(1 if c.isdigit() or is_number(c.replace(" ", "") if " " in c else c) else 2) if c else 0 for c in cells]
+    known = _CELL_KINDS
+    kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
     last_text = -1
     if 2 in kinds:
         n = len(cells)
@@ -160,9 +172,10 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
                 continue
             own: list[Piece] = []
             _line_pieces(lines, i, end, own)
-            spec = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
             if len(specs) < _MAX_LINE_SPECS:
-                specs[line] = spec
+                specs[line] = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
+            out += own
+            continue
         for text, values, grid, is_text, first_cell in spec:
             append(Piece(i, text, values, grid, is_text, first_cell))
     return out

@@ -69,10 +69,13 @@ class Tables:
 # ---------------------------------------------------------------------------------------------------
 # Regions
 # ---------------------------------------------------------------------------------------------------
-def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
-    for i in range(start, len(compacts)):
-        c = compacts[i]
-        if c and len(c) <= max_len and any(h in c for h in headings):
+#: (line index, compact text) of the lines that may be headings or boundary rows, in line order
+_Heads = list[tuple[int, str]]
+
+
+def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
+    for i, c in heads:
+        if i >= start and len(c) <= max_len and any(h in c for h in headings):
             return i
     return None
 
@@ -81,9 +84,10 @@ def _find_heading(compacts: list[str], headings: tuple[str, ...], start: int, ma
 _REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|主要问题|需要报告")
 
 
-def _heading_texts(lines: list[str]) -> list[str]:
-    """Compact text of the lines that may be headings or boundary rows; "" for every other line."""
-    out = [""] * len(lines)
+def _heading_texts(lines: list[str]) -> _Heads:
+    """Compact text of the lines that may be headings or boundary rows (only those: the narrative between
+    them is never looked at again)."""
+    out: _Heads = []
     text = "\n".join(lines)
     last, line_no, at = -1, 0, 0
     for m in _REGION_WORDS.finditer(text):
@@ -92,27 +96,30 @@ def _heading_texts(lines: list[str]) -> list[str]:
         if line_no != last:
             last = line_no
             line = lines[line_no]
-            out[line_no] = compact(line) if len(line) <= 80 or "结转下年度" in line or "行政复议" in line else ""
+            if len(line) <= 80 or "结转下年度" in line or "行政复议" in line:
+                c = compact(line)
+                if c:
+                    out.append((line_no, c))
     return out
 
 
 def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Line ranges of tables 2, 3 and 4 (start, end); an empty range where a table is not found."""
-    compacts = _heading_texts(lines)
+    heads = _heading_texts(lines)
     n = len(lines)
-    t2 = _find_heading(compacts, _T2_HEADINGS, 0)
+    t2 = _find_heading(heads, _T2_HEADINGS, 0)
     if t2 is None:
-        t2 = next((i for i, c in enumerate(compacts) if "第二十条第" in c), None)
-    t3 = _find_heading(compacts, _T3_HEADINGS, t2 or 0)
+        t2 = next((i for i, c in heads if "第二十条第" in c), None)
+    t3 = _find_heading(heads, _T3_HEADINGS, t2 or 0)
     if t3 is None:
-        t3 = next((i for i, c in enumerate(compacts) if "本年新收" in c or "新收政府信息公开申请" in c), None)
-    t4 = _find_heading(compacts, _T4_HEADINGS, t3 if t3 is not None else (t2 or 0))
+        t3 = next((i for i, c in heads if "本年新收" in c or "新收政府信息公开申请" in c), None)
+    t4 = _find_heading(heads, _T4_HEADINGS, t3 if t3 is not None else (t2 or 0))
     if t4 is None and t3 is not None:
         # no heading: table 4 starts after the last table-3 row label
-        last = next((i for i in range(n - 1, t3, -1) if "结转下年度" in compacts[i]), None)
+        last = next((i for i, c in reversed(heads) if i > t3 and "结转下年度" in c), None)
         if last is not None:
-            t4 = next((i for i in range(last + 1, n) if "行政复议" in compacts[i]), None)
-    t5 = _find_heading(compacts, _T5_HEADINGS, (t4 if t4 is not None else (t3 if t3 is not None else (t2 or 0))))
+            t4 = next((i for i, c in heads if i > last and "行政复议" in c), None)
+    t5 = _find_heading(heads, _T5_HEADINGS, (t4 if t4 is not None else (t3 if t3 is not None else (t2 or 0))))
     end = t5 if t5 is not None else n
     r2 = (t2, t3 if t3 is not None else (t4 if t4 is not None else end)) if t2 is not None else (0, 0)
     r3 = (t3, t4 if t4 is not None else end) if t3 is not None else (0, 0)
@@ -369,12 +376,14 @@ def _rows_add_up(reading: Reading, columns: tuple[str, ...]) -> bool:
 
 def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ...]) -> Table3:
     table: Table3 = {}
+    width = len(columns)
     for reading in readings:
         for r, cells in reading.items():
             if not cells:
                 continue
-            padded = list(cells) + [""] * (len(columns) - len(cells))
-            table[codes[r]] = dict(zip(columns, read_cells(padded), strict=False))
+            if len(cells) < width:
+                cells = list(cells) + [""] * (width - len(cells))
+            table[codes[r]] = dict(zip(columns, read_cells(cells), strict=False))
     return {code: table[code] for code in codes if code in table}
 
 
