@@ -131,6 +131,8 @@ def _too_large(size: int, limits: ParseLimits) -> str:
 
 def _cut_long_lines(lines: list[str], limit: int) -> tuple[list[str], str | None]:
     """Lines over the limit, cut to it (so no later step works on megabyte lines); the problem says where."""
+    if max(map(len, lines), default=0) <= limit:  # the common case, without building the list
+        return lines, None
     long = [(number, len(line)) for number, line in enumerate(lines, start=1) if len(line) > limit]
     if not long:
         return lines, None
