@@ -85,8 +85,44 @@ def mark_duplicates(reports: pl.DataFrame, kept_originals: pl.DataFrame) -> pl.D
     return marked.drop("_order", "_orig_id", "_orig_path")
 
 
+#: rows validated by pandera at a time. pandera's peak is several times the frame it validates (measured on
+#: table 3 of 10,000 reports, 241,074 rows: +356 MB validated whole, +184 MB in 50,000-row slices, same
+#: time), so validating a whole batch at once made the build's memory grow with N.
+SLICE_ROWS = 50_000
+
+
+def _report_slices(frame: pl.DataFrame, target: int) -> list[tuple[int, int]]:
+    """(offset, length) slices of about `target` rows that never split one report's rows (the rule checks
+    sum over a report). One slice when the frame is small or a report's rows are not contiguous."""
+    if frame.height <= target:
+        return [(0, frame.height)]
+    path = pl.col(STAGING_COLUMN)
+    starts = frame.select((path != path.shift(1)).fill_null(True).arg_true())[:, 0].to_list()
+    if len(starts) != frame[STAGING_COLUMN].n_unique():
+        return [(0, frame.height)]
+    slices: list[tuple[int, int]] = []
+    begin = 0
+    for start in starts:
+        if start - begin >= target:
+            slices.append((begin, start - begin))
+            begin = start
+    slices.append((begin, frame.height - begin))
+    return slices
+
+
 def _schema_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
-    """Run the table's pandera schema (lazy: every failure); split schema failures from rule failures."""
+    """Run the table's pandera schema (lazy: every failure), in report-aligned slices of SLICE_ROWS rows;
+    split schema failures from rule failures."""
+    failures: list[pl.DataFrame] = []
+    rules: Counter[str] = Counter()
+    for offset, length in _report_slices(frame, SLICE_ROWS):
+        failed, rule_rows = _slice_failures(table, frame.slice(offset, length))
+        failures.append(failed.with_columns(pl.col("index") + offset))
+        rules += rule_rows
+    return pl.concat(failures, how="vertical_relaxed"), rules
+
+
+def _slice_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
     import pandera.errors
 
     try:
