@@ -170,6 +170,9 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
     n = len(events)
     if not n:
         return []
+    rows = [ev.row for ev in events]
+    if all(a < b for a, b in itertools.pairwise(rows)):
+        return list(events)  # already in printed order (the common case): every label is an anchor
     # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
     weight = [1] * n
     for i, ev in enumerate(events):
@@ -180,7 +183,6 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
                 break
     best = list(weight)
     parent = [-1] * n
-    rows = [ev.row for ev in events]
     for i in range(1, n):
         ri = rows[i]
         top, arg = best[i], -1
@@ -213,16 +215,17 @@ class _Block:
 def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
     blocks: list[_Block] = []
     k = 0
-    while k < len(anchors):
+    n = len(anchors)
+    while k < n:
         first = anchors[k]
         j = k
         while True:
-            stop = anchors[j + 1].pos if j + 1 < len(anchors) else len(pieces)
+            stop = anchors[j + 1].pos if j + 1 < n else len(pieces)
             groups = [p for p in pieces[anchors[j].pos + 1 : stop] if not p.is_text]
-            if groups or j + 1 >= len(anchors):
+            if groups or j + 1 >= n:
                 break
             j += 1
-        next_row = anchors[j + 1].row if j + 1 < len(anchors) else n_rows
+        next_row = anchors[j + 1].row if j + 1 < n else n_rows
         runs: list[list[str]] = []
         if j > k:
             in_run = False
