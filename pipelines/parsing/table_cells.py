@@ -27,6 +27,8 @@ def is_number(piece: str) -> bool:
 _COUNTS: dict[str, int | float | None] = {}
 _AMOUNTS: dict[str, int | float | None] = {}
 _CACHE_SIZE = 50_000
+#: longer texts (not figures) are not memoised: the caches stay bounded in bytes too
+_MAX_KEY_CHARS = 64
 _COUNT_CELLS: dict[str, Cell] = {}
 
 
@@ -37,7 +39,7 @@ def read_cell(raw: str, amount: bool = False) -> Cell:
         return Cell(cache[raw], raw)
     except KeyError:
         cell = read_value(raw, amount)
-        if len(cache) < _CACHE_SIZE:
+        if len(cache) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
             cache[raw] = cell.value
         return cell
 
@@ -51,7 +53,7 @@ def read_cells(raws: list[str]) -> list[Cell]:
         cell = cells.get(raw)
         if cell is None:
             cell = read_cell(raw)
-            if len(cells) < _CACHE_SIZE:
+            if len(cells) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
                 cells[raw] = cell
         out.append(cell)
     return out

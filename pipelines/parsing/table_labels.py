@@ -80,6 +80,7 @@ def strip_numbering(text: str) -> str:
 
 #: texts memoised per matcher (bounded: label fragments are few, but damaged input may vary without end)
 _MEMO_SIZE = 20_000
+_MEMO_CHARS = 200
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -106,7 +107,7 @@ class LabelMatcher:
             return self._matched[text]
         except KeyError:
             row = self._match(text)
-            if len(self._matched) < _MEMO_SIZE:
+            if len(self._matched) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
                 self._matched[text] = row
             return row
 
@@ -127,7 +128,7 @@ class LabelMatcher:
             return self._fuzzed[text]
         except KeyError:
             row = self._fuzzy(text)
-            if len(self._fuzzed) < _MEMO_SIZE:
+            if len(self._fuzzed) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
                 self._fuzzed[text] = row
             return row
 

@@ -50,7 +50,7 @@ _CELL_KINDS: dict[str, int] = {}
 
 def _cell_kind(c: str) -> int:
     kind = (1 if c.isdigit() or is_number(c.replace(" ", "") if " " in c else c) else 2) if c else 0
-    if len(_CELL_KINDS) < _MAX_LINE_SPECS:
+    if len(_CELL_KINDS) < _MAX_LINE_SPECS and len(c) <= _MAX_MEMO_CHARS:
         _CELL_KINDS[c] = kind
     return kind
 
@@ -124,6 +124,8 @@ _Spec = tuple[tuple[str, list[str], bool, bool, int], ...]
 #: bounded, because damaged input may vary without end. The value lists are shared: never mutated in place.
 _LINE_SPECS: dict[str, _Spec] = {}
 _MAX_LINE_SPECS = 100_000
+#: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
+_MAX_MEMO_CHARS = 200
 
 
 def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
@@ -172,7 +174,7 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
                 continue
             own: list[Piece] = []
             _line_pieces(lines, i, end, own)
-            if len(specs) < _MAX_LINE_SPECS:
+            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
                 specs[line] = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
             out += own
             continue
