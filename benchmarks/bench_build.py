@@ -197,7 +197,7 @@ def _row(
         "peak_rss_mib": round(m.memory.peak_rss_mib),
         "peak_pss_mib": round(m.memory.peak_pss_mib),
         "max_process_hwm_mib": round(m.memory.max_process_hwm_mib),
-        "x_floor": round(m.wall_s / floor_s, 2) if floor_s else None,
+        "x_floor": round((m.wall_s / n) / (floor_s / (floor_n or n)), 2) if floor_s and n else None,
         "cpu_x_floor": cpu_ratio,
         "pct_of_full": round(100 * m.wall_s / full_s, 1) if full_s else None,
         # CPU the rest of the machine used during the run, per second: > 0.2 means the timing is contaminated

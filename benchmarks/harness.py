@@ -101,6 +101,8 @@ class TreeMemory:
     max_process_hwm_mib: float = 0.0
     max_processes: int = 0
     samples: int = 0
+    #: seconds after the start when the PSS peak was seen (which phase of the run holds the memory)
+    peak_pss_at_s: float = 0.0
 
 
 class TreeSampler(threading.Thread):
@@ -114,6 +116,7 @@ class TreeSampler(threading.Thread):
         #: last CPU ticks seen per process of the tree (workers of a fork server are not our waited
         #: children, so getrusage(RUSAGE_CHILDREN) may miss them; sampling does not)
         self.cpu_ticks: dict[tuple[int, int], int] = {}
+        self.started = time.perf_counter()
         self._stop_event = threading.Event()
 
     def sample(self) -> None:
@@ -122,7 +125,9 @@ class TreeSampler(threading.Thread):
         m.samples += 1
         m.max_processes = max(m.max_processes, len(pids))
         m.peak_rss_mib = max(m.peak_rss_mib, sum(_rss_bytes(p) for p in pids) / MIB)
-        m.peak_pss_mib = max(m.peak_pss_mib, sum(_pss_bytes(p) for p in pids) / MIB)
+        pss = sum(_pss_bytes(p) for p in pids) / MIB
+        if pss > m.peak_pss_mib:
+            m.peak_pss_mib, m.peak_pss_at_s = pss, time.perf_counter() - self.started
         m.max_process_hwm_mib = max(m.max_process_hwm_mib, max((_hwm_bytes(p) for p in pids), default=0) / MIB)
         for pid in pids:
             got = _cpu_ticks(pid)
