@@ -48,15 +48,16 @@ def read_cells(raws: list[str]) -> list[Cell]:
     """`read_cell` of each count cell of a row. The cells are shared between rows and reports with the same
     printed text (a cell is never modified once read): no new object per "0"."""
     cells = _COUNT_CELLS
-    out: list[Cell] = []
-    for raw in raws:
-        cell = cells.get(raw)
+    out: list[Cell | None] = list(map(cells.get, raws))
+    if all(out):  # a Cell is always true: every text seen before (the common case)
+        return out  # type: ignore[return-value]
+    for k, cell in enumerate(out):
         if cell is None:
-            cell = read_cell(raw)
+            raw = raws[k]
+            out[k] = cell = read_cell(raw)
             if len(cells) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
                 cells[raw] = cell
-        out.append(cell)
-    return out
+    return out  # type: ignore[return-value]
 
 
 def read_value(raw: str, amount: bool = False) -> Cell:
