@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from pipelines.parsing.parse import PARSER_VERSION
 from pipelines.resources import STAGING_DIR, WarehouseResource
-from pipelines.warehouse import catalog, ingest, partitions, validate
+from pipelines.warehouse import catalog, ingest, partitions, snapshots, validate
 from pipelines.warehouse import registry as reg
 from pipelines.warehouse.lock import build_lock
 from schemas.codes import STATUSES
@@ -229,7 +229,8 @@ def validated_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
 @asset(
     group_name=GROUP,
     deps=[validated_tables],
-    description="Hive-partitioned Parquet datasets (report_year=YYYY); year partitions swapped in atomically.",
+    description="Hive-partitioned Parquet datasets (report_year=YYYY) and the registry: a new snapshot per "
+    "build, all tables committed at once (atomic flip of <out>/current).",
 )
 def warehouse_parquet(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     staging = _staging(warehouse, context)
@@ -281,6 +282,7 @@ def _catalog_is_current(out: Path) -> bool:
 def duckdb_catalog(context: AssetExecutionContext, warehouse: WarehouseResource):
     out = warehouse.out_path()
     with build_lock(out, wait_seconds=warehouse.lock_wait_seconds):
+        snapshots.ensure_layout(out)  # a warehouse written before snapshots is converted at the next build
         rebuilt = not _catalog_is_current(out)
         if rebuilt:
             catalog.build_catalog(out, PARSER_VERSION, registry_token=reg.registry_token(out))

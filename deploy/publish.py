@@ -24,6 +24,7 @@ A reader anywhere then needs DuckDB with httpfs, and credentials (see `duckdb-re
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -96,6 +97,8 @@ def remote_catalog(local_catalog: Path, local_out: Path, to: str, target: Path) 
                 "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
                 [schema, name],
             ).fetchall()
+            # views name the local snapshot folder (`snapshots/<id>/parquet/…`); published, it is `parquet/…`
+            sql = re.sub(re.escape(local_prefix) + r"snapshots/[^/']+/", lambda _: remote_prefix, sql)
             con.execute(sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1).replace(local_prefix, remote_prefix))
             qualified = f'"{schema}"."{name}"'
             if comment:

@@ -318,7 +318,16 @@ def test_sidecar_values_are_data_and_cannot_redirect_writes(tmp_path: Path) -> N
     assert_built(xxgk_build(raw, out))
     assert set(tmp_path.iterdir()) == before | {out}  # nothing written beside the warehouse
     written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
-    assert written <= {"parquet", "xxgk.duckdb", "registry.parquet", ".build.lock", ".staging", "quality.html"}, written
+    assert written <= {
+        "parquet",
+        "xxgk.duckdb",
+        "registry.parquet",
+        "current",
+        "snapshots",
+        ".build.lock",
+        ".staging",
+        "quality.html",
+    }, written
     years = {p.name for p in (out / "parquet" / "reports").iterdir()}
     assert years <= {"report_year=2021", "report_year=2022"}, years
     assert rows(out, "SELECT agency, report_year FROM core.reports WHERE source_path = 'r.txt'") == [(agency, 2022)]
@@ -395,7 +404,9 @@ def _phase_reached(out: Path, phase: str) -> bool:
     if phase == "parsed":
         return any(staging.glob("*/parsed/reports/*.parquet"))
     if phase == "commit":
-        return any(staging.glob("*/commit/*/*/*.parquet"))
+        # a snapshot being written beside the current one
+        current = os.path.basename(os.readlink(out / "current"))
+        return any(p.name != current and any(p.glob("parquet/*/*/*.parquet")) for p in (out / "snapshots").iterdir())
     return any(out.glob(".xxgk.duckdb.*.tmp"))
 
 
@@ -470,46 +481,116 @@ def test_two_builds_at_once_one_waits_or_refuses_clearly(kill_setup) -> None:
     assert "new 0, changed 0" in again.stdout, again.stdout
 
 
-_DIE_DURING_SWAP = """
-import os, sys
-real_replace, swapped = os.replace, [0]
-def replace(src, dst, *args, **kwargs):
-    if os.sep + "parquet" + os.sep in os.fspath(dst):
-        if swapped[0] == int(sys.argv[1]):
-            os._exit(137)  # as abrupt as SIGKILL: no cleanup, no finally
-        swapped[0] += 1
-    return real_replace(src, dst, *args, **kwargs)
-os.replace = replace
-from pipelines.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
+def parquet_state(out: Path) -> dict[str, int]:
+    """Rows per table as a direct Parquet reader sees them (`<out>/parquet/<table>/**`), and registry rows."""
+    con = duckdb.connect()
+    try:
+        state = {
+            t: con.execute(
+                f"SELECT count(*) FROM read_parquet('{out / 'parquet' / t}/**/*.parquet', union_by_name = true)"
+            ).fetchone()[0]
+            for t in CORE
+        }
+        registry = out / "registry.parquet"
+        state["registry"] = con.execute(f"SELECT count(*) FROM read_parquet('{registry}')").fetchone()[0]
+        return state
+    finally:
+        con.close()
 
 
-@pytest.mark.parametrize("swapped_before_death", [0, 1, 3])  # partition files renamed before dying
-def test_death_in_the_middle_of_the_partition_swap_heals_on_the_next_build(kill_setup, swapped_before_death) -> None:
-    """The partition files are renamed into place one by one: a death between two renames is the narrowest
-    window a SIGKILL can hit, made deterministic here."""
-    base, raw_new, template, old, new, _ = kill_setup
-    out = base / f"out_swap_{swapped_before_death}"
-    copy_warehouse(template, out)
-    died = subprocess.run(
-        [sys.executable, "-c", _DIE_DURING_SWAP, str(swapped_before_death), "build", "--raw", str(raw_new),
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-    )  # fmt: skip
-    assert died.returncode == 137, died.stderr
-    after = snapshot(out, integrity=False)  # the catalog opens and every view answers
-    orphans = after.pop("orphans")
-    assert_built(xxgk_build(raw_new, out))
-    assert snapshot(out) == new  # the next build re-reads what the registry had not recorded: nothing lost
-    if swapped_before_death == 0:
-        assert (after, orphans) == (old, 0)  # died before the first rename: the previous warehouse, intact
-    elif after not in (old, new) or orphans:
-        pytest.xfail(
-            "known gap: between the first and the last partition rename, readers see the new rows of some "
-            "tables and the old rows of others, until the next build (the registry is only written after the "
-            "swap, so that build repairs it)"
+def die_at(stage: str, raw: Path, out: Path, logs: Path) -> None:
+    """Run `xxgk build`, which kills itself with SIGKILL when it reaches `stage` (XXGK_TEST_CRASH_AT)."""
+    env = {**os.environ, "XXGK_WORKERS": "2", "XXGK_TEST_CRASH_AT": stage}
+    with (logs / f"{stage}.out").open("w") as stdout, (logs / f"{stage}.err").open("w") as stderr:
+        proc = subprocess.Popen(
+            [*XXGK, "build", "--raw", str(raw), "--out", str(out)],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            start_new_session=True,
         )
+        try:
+            code = proc.wait(timeout=BUILD_TIMEOUT)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # what is left of its process group
+    assert code == -signal.SIGKILL, f"the build did not die at {stage} ({code}): {(logs / f'{stage}.err').read_text()}"
+
+
+def snapshot_names(out: Path) -> set[str]:
+    return {p.name for p in (out / "snapshots").iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("stage", "committed"),
+    [
+        ("partition-written", False),  # the first rewritten partition file of the new snapshot is written
+        ("snapshot-sealed", False),  # every file of the new snapshot written and fsynced: just before the flip
+        ("flipped", True),  # `current` flipped: data and registry committed, the catalog not yet rewritten
+        ("catalog-replaced", True),  # the new catalog renamed into place, old snapshots not yet removed
+    ],
+)
+def test_death_at_any_stage_of_the_commit_leaves_one_consistent_state(kill_setup, tmp_path, stage, committed) -> None:
+    """A build killed (SIGKILL) at each step of the commit: the catalog and the Parquet read directly show
+    the previous warehouse or the new one, every table the same one, the registry describing exactly that
+    data; and the next build completes."""
+    base, raw_new, template, old, new, _ = kill_setup
+    old_files, new_files = parquet_state(template), parquet_state(base / "out_fresh")
+    out = base / f"out_stage_{stage}"
+    copy_warehouse(template, out)
+    die_at(stage, raw_new, out, tmp_path)
+    # the catalog: the previous warehouse until the new catalog is in place (its views name one snapshot)
+    assert snapshot(out) == (new if stage == "catalog-replaced" else old)
+    # direct readers and the registry: all tables from one snapshot, the new one exactly after the flip
+    assert parquet_state(out) == (new_files if committed else old_files)
+    assert_built(xxgk_build(raw_new, out))
+    assert snapshot(out) == new
+    assert parquet_state(out) == new_files
+    current = Path(os.readlink(out / "current")).name
+    assert current in snapshot_names(out) and len(snapshot_names(out)) <= 2  # unfinished snapshots removed
+
+
+def to_legacy_layout(out: Path) -> None:
+    """Turn a warehouse into the layout of builds before snapshots: a real `parquet/` folder and registry."""
+    data, registry = out / "current" / "parquet", out / "current" / "registry.parquet"
+    (out / "parquet").unlink()
+    shutil.copytree(data, out / "parquet")
+    (out / "registry.parquet").unlink()
+    shutil.copy2(registry, out / "registry.parquet")
+    (out / "current").unlink()
+    shutil.rmtree(out / "snapshots")
+
+
+@pytest.mark.parametrize("stage", [None, "migrate-sealed", "migrate-flipped", "migrate-registry", "migrate-parquet"])
+def test_a_warehouse_without_snapshots_is_converted_safely_by_the_next_build(kill_setup, tmp_path, stage) -> None:
+    base, raw_new, template, _old, new, _ = kill_setup
+    old_files, new_files = parquet_state(template), parquet_state(base / "out_fresh")
+    out = base / f"out_legacy_{stage}"
+    copy_warehouse(template, out)
+    to_legacy_layout(out)
+    assert parquet_state(out) == old_files and (out / "parquet").is_dir() and not (out / "parquet").is_symlink()
+    if stage is not None:
+        die_at(stage, raw_new, out, tmp_path)
+        assert parquet_state(out) == old_files  # converting never changes what readers see
+    assert_built(xxgk_build(raw_new, out))
+    assert (out / "parquet").is_symlink() and (out / "registry.parquet").is_symlink()
+    assert not (out / ".parquet.legacy").exists() and not list(out.glob(".parquet.*.tmp"))
+    assert snapshot(out) == new
+    assert parquet_state(out) == new_files
+
+
+def test_a_build_with_nothing_to_do_converts_the_layout_too(kill_setup, tmp_path) -> None:
+    base, _raw_new, _template, old, _new, _ = kill_setup
+    out = base / "out_legacy_unchanged"
+    assert_built(xxgk_build(base / "raw_old", out))  # just before: the parser version is the same
+    old_files = parquet_state(out)
+    to_legacy_layout(out)
+    result = xxgk_build(base / "raw_old", out)
+    assert_built(result)
+    assert "new 0, changed 0" in result.stdout, result.stdout
+    assert (out / "parquet").is_symlink() and (out / "current").is_symlink()
+    assert snapshot(out) == old
+    assert parquet_state(out) == old_files
 
 
 def test_a_file_unreadable_last_time_is_read_once_it_can_be(tmp_path: Path) -> None:

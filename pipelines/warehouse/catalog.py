@@ -6,6 +6,10 @@ keeps reading it; the next connection sees the new one; nobody ever waits on a l
 
 Views read the Parquet files by absolute path (rewritten at every build), so the catalog answers from any
 working directory. Move the warehouse folder, then run `xxgk build` (or `xxgk catalog`) to rewrite them.
+The paths name the current snapshot's folder (`snapshots/<id>/…`, see `snapshots`), not the `current`
+link: the tables computed here from the data (report identity, continuity breaches) then always agree with
+the views, even while the next build flips `current`. Once the new catalog is in place, snapshots no
+catalog needs any more are removed.
 The file is written with `STORAGE_COMPATIBILITY` so that older DuckDB releases (e.g. the 1.1/1.2 bundled
 with BI drivers) can open it.
 
@@ -23,8 +27,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.warehouse.partitions import PARQUET_DIR, dataset_dir, has_data
-from pipelines.warehouse.registry import REGISTRY_SCHEMA, registry_path
+from pipelines.warehouse import snapshots
+from pipelines.warehouse.partitions import PARQUET_DIR
+from pipelines.warehouse.registry import REGISTRY_SCHEMA
 from schemas.codes import ALL_APPLICATION_ROWS, APPEAL_OUTCOMES, APPLICANT_COLUMNS, PROACTIVE_ITEMS, ROW_BY_CODE
 from schemas.rules import RULE_DESCRIPTIONS
 from schemas.tables import PARTITION_COLUMN, TABLES, UNKNOWN_YEAR_PARTITION, Column, Table
@@ -83,8 +88,10 @@ def _core_view(table: Table, out_dir: Path) -> View:
             return f"CAST(NULLIF({c.name}, {UNKNOWN_YEAR_PARTITION}) AS INTEGER)"
         return c.name
 
-    if has_data(out_dir, table.name):
-        pattern = (dataset_dir(out_dir, table.name).resolve() / f"{PARTITION_COLUMN}=*" / "*.parquet").as_posix()
+    snapshot = snapshots.current_dir(out_dir)
+    dataset = snapshot.resolve() / PARQUET_DIR / table.name if snapshot else None
+    if dataset is not None and any(dataset.glob(f"{PARTITION_COLUMN}=*/*.parquet")):
+        pattern = (dataset / f"{PARTITION_COLUMN}=*" / "*.parquet").as_posix()
         source = (
             f"FROM read_parquet({sql_str(pattern)}, hive_partitioning = true, "
             f"hive_types = {{'{PARTITION_COLUMN}': INTEGER}}, union_by_name = true)"
@@ -97,7 +104,8 @@ def _core_view(table: Table, out_dir: Path) -> View:
 
 
 def _files_view(out_dir: Path) -> View:
-    path = registry_path(out_dir).resolve()
+    snapshot = snapshots.current_dir(out_dir)
+    path = snapshot.resolve() / snapshots.REGISTRY_FILE if snapshot else None
     comments = {
         "source_path": "源文件路径 — path relative to the raw root",
         "sha256": "文件指纹 — sha256 of the raw bytes (= report_id)",
@@ -111,7 +119,7 @@ def _files_view(out_dir: Path) -> View:
         "status": "解析状态 — ok / invalid / partial / failed",
         "ingested_at": "入库时间 — when the file was parsed (UTC)",
     }
-    if path.exists():
+    if path is not None and path.exists():
         columns = tuple(ViewColumn(n, n, comments[n]) for n in REGISTRY_SCHEMA.names())
         source = f"FROM read_parquet({sql_str(path.as_posix())})"
     else:
@@ -351,9 +359,10 @@ def _lookup_tables(con: duckdb.DuckDBPyConnection, parser_version: str, out_dir:
 
 
 def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") -> Path:
-    """Write the catalog to a new file and rename it over `<out>/xxgk.duckdb`; returns its path."""
+    """Write the catalog to a new file and rename it over `<out>/xxgk.duckdb`; returns its path.
+    The caller holds the build lock."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / PARQUET_DIR).mkdir(exist_ok=True)
+    snapshots.ensure_layout(out_dir)  # a warehouse written before snapshots is converted first
     target = out_dir / CATALOG_FILE
     tmp = out_dir / f".{CATALOG_FILE}.{os.getpid()}.tmp"
     # also those of builds that were killed: the caller holds the build lock, so none is being written
@@ -375,6 +384,8 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
     finally:
         con.close()
     os.replace(tmp, target)
+    snapshots.crash_point("catalog-replaced")
+    snapshots.collect_garbage(out_dir)  # the new catalog names only the current snapshot
     return target
 
 

@@ -1,19 +1,16 @@
 """Hive-partitioned Parquet datasets, one per table: `<out>/parquet/<table>/report_year=<YYYY>/data.parquet`.
 
 A build rewrites each year partition it touches as a whole: the partition's current rows minus those of
-the files re-read or removed, plus the new rows. Every new partition file is first written under the
-run's staging folder (same filesystem), then renamed over the old one with `os.replace` — atomic per file,
-so a reader sees either the old or the new partition, never a half-written or missing one (no DuckDB
-`COPY … OVERWRITE`, which deletes every partition). Reports of unknown year live in `report_year=0`.
+the files re-read or removed, plus the new rows (no DuckDB `COPY … OVERWRITE`, which deletes every
+partition). Reports of unknown year live in `report_year=0`.
 
-Only after every partition is in place is the registry replaced: if a build dies in between, the next
-build re-reads those files and the rewrite (remove by key, then add) gives the same result.
+The commit writes a new snapshot (`snapshots`): the unchanged partition files hard-linked from the current
+one, the rewritten partitions, and the new registry; then one atomic flip of `<out>/current` makes all of
+it visible at once. `<out>/parquet` links to `current/parquet`, so the public paths never change.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,12 +18,12 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.warehouse import registry as reg
+from pipelines.warehouse import snapshots
 from pipelines.warehouse.validate import read_validated
 from schemas.tables import PARTITION_COLUMN, TABLES, arrow_schema, polars_schema
 
-PARQUET_DIR = "parquet"
+PARQUET_DIR = snapshots.PARQUET_DIR
 DATA_FILE = "data.parquet"
-COMMIT_DIR = "commit"
 
 
 class ConcurrentBuild(RuntimeError):
@@ -69,13 +66,16 @@ class CommitSummary:
 
 
 def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: str) -> CommitSummary:
-    """Merge the validated batch in `staging` into the year partitions, then commit the registry.
+    """Merge the validated batch in `staging` into the year partitions of a new snapshot, with the new
+    registry, and commit the snapshot (one atomic flip).
 
     The caller holds the build lock. `planned` is the run's plan; `registry_token` the registry version it
     was planned against (a different one means another build committed since: refuse, nothing is written).
     """
     if reg.registry_token(out_dir) != registry_token:
         raise ConcurrentBuild(f"another build committed to {out_dir} after this run started; run the build again")
+    snapshots.ensure_layout(out_dir)
+    previous = snapshots.current_id(out_dir)
     registry = reg.read_registry(out_dir)
     new = {t: read_validated(staging, t) for t in TABLES}
     reports = new["reports"].with_columns(reg.partition_year(pl.col(PARTITION_COLUMN)).alias("_year"))
@@ -91,8 +91,13 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
     years = sorted(set(affected["partition_year"].to_list()) | set(reports["_year"].to_list()))
 
     summary = CommitSummary()
-    commit_root = staging / COMMIT_DIR
-    staged: list[tuple[Path, Path]] = []
+    sid, snapshot = snapshots.new_snapshot(out_dir)
+    current = snapshots.current_dir(out_dir)
+    if current is not None:  # partitions this build does not touch: hard links, no bytes copied
+        for table in TABLES:
+            for path in sorted((current / PARQUET_DIR / table).glob(f"{PARTITION_COLUMN}=*/{DATA_FILE}")):
+                if int(path.parent.name.partition("=")[2]) not in years:
+                    snapshots.link_or_copy(path, snapshot / PARQUET_DIR / table / path.parent.name / DATA_FILE)
     for year in years:
         merged: dict[str, pl.DataFrame] = {}
         for table in TABLES:
@@ -107,21 +112,9 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
             continue
         summary.years_rewritten.append(year)
         for table, frame in merged.items():
-            target = partition_file(out_dir, table, year)
-            tmp = commit_root / table / target.parent.name / DATA_FILE
-            write_parquet(frame, tmp, table)
-            staged.append((tmp, target))
+            write_parquet(frame, snapshot / PARQUET_DIR / table / f"{PARTITION_COLUMN}={year}" / DATA_FILE, table)
+            snapshots.crash_point("partition-written")
             summary.rows_written[table] = summary.rows_written.get(table, 0) + frame.height
-
-    # Swap in: every file is complete on disk before the first rename.
-    for tmp, target in staged:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
-    for year in summary.years_removed:
-        for table in TABLES:
-            folder = partition_file(out_dir, table, year).parent
-            if folder.exists():
-                shutil.rmtree(folder)
 
     scanned = planned.filter(pl.col("action") != reg.REMOVED).select(
         "source_path", "size", "mtime_ns", "sidecar_sha256"
@@ -141,6 +134,10 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
     )
     kept = registry.filter(~pl.col("source_path").is_in(remove_paths.implode()))
     new_registry = pl.concat([kept, added_rows.cast(reg.REGISTRY_SCHEMA)], how="vertical_relaxed")  # type: ignore[arg-type]
-    reg.write_registry(out_dir, new_registry)
+    reg.write_registry(snapshot, new_registry)
+    snapshots.seal(snapshot, sid, previous)
+    snapshots.crash_point("snapshot-sealed")
+    snapshots.flip(out_dir, sid)  # the commit point: data and registry together
+    snapshots.crash_point("flipped")
     summary.registry_rows = new_registry.height
     return summary

@@ -2,8 +2,9 @@
 
 The registry is one Parquet file, `<out>/registry.parquet`, one row per raw file loaded: its path
 (relative to the raw root), sha256 (= report_id), size, mtime, the sha256 of its sidecar, the parser
-version that read it, and where its rows are (report_year partition, duplicate_of). It is replaced
-atomically, and only after the data it describes has been committed.
+version that read it, and where its rows are (report_year partition, duplicate_of). It lives in the
+warehouse snapshot beside the data it describes (`<out>/registry.parquet` links to
+`current/registry.parquet`), so it is committed by the same atomic flip as that data (see `snapshots`).
 
 Hashing every file on every build would be the slowest part of a nightly build at 100,000+ files, so a
 file whose size and mtime are those recorded keeps its recorded sha256 (as `git status` does);
@@ -22,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, display_name, sidecar_paths
+from pipelines.warehouse import snapshots
 from schemas.tables import UNKNOWN_YEAR_PARTITION
 
 REGISTRY_FILE = "registry.parquet"
@@ -67,21 +69,20 @@ def read_registry(out_dir: Path) -> pl.DataFrame:
 
 def registry_token(out_dir: Path) -> str:
     """Identifies the committed registry version (to detect a build that committed in between)."""
-    path = registry_path(out_dir)
+    sid = snapshots.current_id(out_dir)
+    if sid is not None:
+        return f"snapshot:{sid}"
+    path = registry_path(out_dir)  # a warehouse written before snapshots, not converted yet
     if not path.exists():
         return "none"
     st = path.stat()
     return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def write_registry(out_dir: Path, registry: pl.DataFrame) -> None:
-    """Atomically replace the registry (write beside it, then rename)."""
-    path = registry_path(out_dir)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # of killed builds (the caller holds the lock)
-        leftover.unlink(missing_ok=True)
-    registry.select(REGISTRY_SCHEMA.names()).cast(REGISTRY_SCHEMA).sort("source_path").write_parquet(tmp)  # type: ignore[arg-type]
-    os.replace(tmp, path)
+def write_registry(snapshot: Path, registry: pl.DataFrame) -> None:
+    """Write the registry into a new snapshot folder (not yet committed: `snapshots.flip` commits it)."""
+    path = snapshot / snapshots.REGISTRY_FILE
+    registry.select(REGISTRY_SCHEMA.names()).cast(REGISTRY_SCHEMA).sort("source_path").write_parquet(path)  # type: ignore[arg-type]
 
 
 def partition_year(year: pl.Expr) -> pl.Expr:
