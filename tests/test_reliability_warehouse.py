@@ -517,8 +517,13 @@ def die_at(stage: str, raw: Path, out: Path, logs: Path) -> None:
     assert code == -signal.SIGKILL, f"the build did not die at {stage} ({code}): {(logs / f'{stage}.err').read_text()}"
 
 
-def snapshot_names(out: Path) -> set[str]:
-    return {p.name for p in (out / "snapshots").iterdir()}
+def unfinished_snapshots(out: Path) -> set[str]:
+    """Snapshot folders that were never committed: not in the chain current → previous → …"""
+    chain, name = set(), os.path.basename(os.readlink(out / "current"))
+    while name and name not in chain and (out / "snapshots" / name).is_dir():
+        chain.add(name)
+        name = json.loads((out / "snapshots" / name / "snapshot.json").read_text()).get("previous")
+    return {p.name for p in (out / "snapshots").iterdir()} - chain
 
 
 @pytest.mark.parametrize(
@@ -546,8 +551,30 @@ def test_death_at_any_stage_of_the_commit_leaves_one_consistent_state(kill_setup
     assert_built(xxgk_build(raw_new, out))
     assert snapshot(out) == new
     assert parquet_state(out) == new_files
-    current = Path(os.readlink(out / "current")).name
-    assert current in snapshot_names(out) and len(snapshot_names(out)) <= 2  # unfinished snapshots removed
+    assert not unfinished_snapshots(out)  # the snapshot of the killed build, if unfinished, is gone
+
+
+def test_old_snapshots_are_kept_for_a_while_and_unfinished_ones_removed(tmp_path: Path) -> None:
+    """The current snapshot and the previous one are always kept, older committed ones while they were
+    replaced less than the retention ago; a snapshot never committed (a killed build's) is removed."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipelines.warehouse import snapshots
+
+    now = datetime.now(UTC)
+    chain = [("s1", None, now - timedelta(hours=50)), ("s2", "s1", now - timedelta(hours=30))]
+    chain += [("s3", "s2", now - timedelta(hours=2)), ("s4", "s3", now - timedelta(hours=1))]
+    chain += [("s5", "s4", now)]
+    for name, previous, created in [*chain, ("unfinished", "s5", now)]:
+        (tmp_path / "snapshots" / name / "parquet").mkdir(parents=True)
+        manifest = {"id": name, "previous": previous, "created_at": created.isoformat()}
+        (tmp_path / "snapshots" / name / "snapshot.json").write_text(json.dumps(manifest))
+    (tmp_path / "current").symlink_to("snapshots/s5")
+    removed = snapshots.collect_garbage(tmp_path, retain_seconds=3 * 3600)
+    # s4 is the previous one; s3 was replaced (by s4) 1 h ago, s2 (by s3) 2 h ago: kept; s1 replaced 30 h ago
+    assert sorted(removed) == ["s1", "unfinished"]
+    assert sorted(snapshots.collect_garbage(tmp_path, retain_seconds=0)) == ["s2", "s3"]
+    assert {p.name for p in (tmp_path / "snapshots").iterdir()} == {"s4", "s5"}
 
 
 def to_legacy_layout(out: Path) -> None:

@@ -17,8 +17,8 @@ and the registry always describes the data beside it. An unfinished snapshot is 
 
 The catalog's views name the snapshot folder they were built over (not `current`): the catalog's tables
 computed from the data (report identity, continuity breaches) then always agree with its views. Old
-snapshots are removed after a new catalog is in place, keeping the current one and the one before it (a
-reader that opened the previous catalog keeps answering).
+snapshots are removed after a new catalog is in place, keeping the current one, the one before it, and
+those replaced less than a day ago (a reader that kept an older catalog open keeps answering).
 
 POSIX only (symlinks, hard links, rename over a link); Windows is not a target. The caller of every
 function that writes holds the build lock.
@@ -41,6 +41,8 @@ REGISTRY_FILE = "registry.parquet"
 MANIFEST_FILE = "snapshot.json"
 #: a pre-snapshot `parquet/` folder while it is being replaced by the link (removed once it is)
 LEGACY_PARQUET = ".parquet.legacy"
+#: a snapshot replaced less than this long ago is kept (besides the current and the previous one)
+RETAIN_SECONDS = 24 * 3600
 #: tests only: the stage at which a build kills itself (SIGKILL), to prove every moment is safe
 CRASH_ENV = "XXGK_TEST_CRASH_AT"
 
@@ -122,23 +124,37 @@ def flip(out_dir: Path, snapshot_id: str) -> None:
     _public_links(out_dir)
 
 
-def _previous(snapshot: Path) -> str | None:
+def _manifest(snapshot: Path) -> dict:
     try:
-        return json.loads((snapshot / MANIFEST_FILE).read_text()).get("previous")
+        return json.loads((snapshot / MANIFEST_FILE).read_text())
     except (OSError, ValueError):
-        return None
+        return {}
 
 
-def collect_garbage(out_dir: Path) -> list[str]:
-    """Remove every snapshot but the current one and the one before it; returns the ids removed.
+def collect_garbage(out_dir: Path, *, retain_seconds: float = RETAIN_SECONDS) -> list[str]:
+    """Remove the snapshots no catalog needs; returns the ids removed.
 
-    Called once a catalog over the current snapshot is in place, so no catalog names a removed one.
+    Kept: the current snapshot, the one before it, and older committed ones replaced less than
+    `retain_seconds` ago (a reader that kept an old catalog open keeps answering for that long). Removed:
+    older ones, and unfinished snapshots of killed builds (never committed: not in the chain of `previous`).
+    Called once a catalog over the current snapshot is in place, so no new catalog names a removed one.
     """
     current = current_dir(out_dir)
     root = out_dir / SNAPSHOTS_DIR
     if current is None or not root.is_dir():
         return []
-    keep = {current.name, _previous(current)}
+    manifest = _manifest(current)
+    keep, name, replaced_at = {current.name}, manifest.get("previous"), manifest.get("created_at")
+    now = datetime.now(UTC)
+    while name and name not in keep:
+        recent = (
+            replaced_at is not None and (now - datetime.fromisoformat(replaced_at)).total_seconds() < retain_seconds
+        )
+        if len(keep) > 1 and not recent:
+            break
+        keep.add(name)
+        manifest = _manifest(root / name)
+        name, replaced_at = manifest.get("previous"), manifest.get("created_at")
     removed = []
     for folder in sorted(root.iterdir()):
         if folder.name not in keep:
