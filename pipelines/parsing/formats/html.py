@@ -22,7 +22,6 @@ import codecs
 import re
 import unicodedata
 
-import lxml.html
 from lxml import etree
 
 from pipelines.parsing import decode, metadata
@@ -77,6 +76,16 @@ _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－| - )\s*")
 _MAX_SPAN = 200
 
+#: libxml2's HTML parser with lxml's plain element classes: `lxml.html`'s HtmlElement lookup costs a Python
+#: call for every element proxy, and nothing here needs its methods
+_PARSER = etree.HTMLParser()
+#: an element's text as `lxml.html`'s `text_content()` gives it (descendant text nodes, no comments)
+_string = etree.XPath("string()")
+
+
+def _text_content(el: etree._Element) -> str:
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
 
 def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
@@ -84,7 +93,11 @@ def _is_wide(ch: str) -> bool:
 
 def _clean(text: str) -> str:
     """Collapse HTML whitespace; drop the spaces between two CJK characters (source line wrapping)."""
-    text = _SPACES.sub(" ", text).strip()
+    return _join_words(_SPACES.sub(" ", text).strip())
+
+
+def _join_words(text: str) -> str:
+    """`_clean` of a text whose whitespace is already collapsed and stripped."""
     if " " not in text:
         return text
     parts = text.split(" ")
@@ -148,7 +161,7 @@ def _is_chrome(el: etree._Element) -> bool:
     # an article header holding the report's title (with its year) is content, whatever its class says;
     # a sidebar headed 年度报告 that lists other years' reports is not
     titles = [*el.iter("h1", "h2", "h3", "h4"), *el.xpath(".//*[contains(@class, 'title')]")]
-    return not any(_is_report_title(_clean(h.text_content() or "")) for h in titles)
+    return not any(_is_report_title(_clean(_text_content(h))) for h in titles)
 
 
 def _is_report_title(text: str) -> bool:
@@ -166,11 +179,11 @@ def _span(value: str | None) -> int:
 def _own_rows(table: etree._Element) -> list[etree._Element]:
     rows: list[etree._Element] = []
     for child in table:
-        tag = _tag(child)
+        tag = child.tag  # libxml2's HTML names are lower case; a comment's tag is not a str
         if tag == "tr":
             rows.append(child)
         elif tag in ("thead", "tbody", "tfoot"):
-            rows.extend(c for c in child if _tag(c) == "tr")
+            rows.extend(child.iterchildren("tr"))
     return rows
 
 
@@ -263,15 +276,21 @@ def _title_candidates(root: etree._Element) -> list[str]:
         if (meta.get("name") or "").lower() in ("articletitle", "title") and meta.get("content"):
             found.append(meta.get("content") or "")
     for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong"):
-        tag = _tag(el)
-        named = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        if tag.startswith("h") or "title" in named or "biaoti" in named:
-            text = _clean(el.text_content())
-            if 0 < len(text) <= 80:
-                found.append(text)
+        # the tag filter matches libxml2's lower-case names: a heading starts with h; any other element
+        # counts only by its class or id, which most have not
+        if el.tag[0] != "h":
+            keys = el.keys()
+            if not keys or ("class" not in keys and "id" not in keys):
+                continue
+            named = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+            if "title" not in named and "biaoti" not in named:
+                continue
+        text = _clean(_text_content(el))
+        if 0 < len(text) <= 80:
+            found.append(text)
     title_el = root.find(".//title")
     if title_el is not None:
-        text = _clean(title_el.text_content())
+        text = _clean(_text_content(title_el))
         found.extend(p for p in _TITLE_SEPARATORS.split(text) if p)
         found.append(text)
     return [_clean(t) for t in found if "报告" in t or "年报" in t]
@@ -290,18 +309,188 @@ def best_title(root: etree._Element) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# tree → lines, with the per-element work in libxml2
+# --------------------------------------------------------------------------------------------
+#: private-use characters the fast reader writes into the tree or its texts: a line break (where `_Writer`
+#: flushes), the start of a table's place-holder, the end of a cell; a page that holds any of them is read
+#: by `_Writer` instead
+_BREAK = "\ue000"
+_TABLE = "\ue001"
+_CELL = "\ue002"
+#: tags `_excluded` holds for whatever the attributes; every other element needs one of `_CHECKED_ATTRIBUTES`
+_EXCLUDED_TAGS = _SKIP_TAGS | _CHROME_TAGS
+_CHECKED_ATTRIBUTES = frozenset({"hidden", "style", "role", "class", "id"})
+#: the tag an excluded element is renamed to once emptied (inline, not skipped: only its tail counts)
+_REMOVED = "xxgk-removed"
+
+
+def _excluded(el: etree._Element) -> bool:
+    """What `_Writer.walk` leaves out (with everything inside)."""
+    tag = _tag(el)
+    return not tag or tag in _SKIP_TAGS or _hidden(el) or _is_chrome(el)
+
+
+def _joined_cell_text(text: str) -> str:
+    """`_cell_text` from a cell's text, whitespace already collapsed, with `_BREAK` where `_Writer` would end
+    a line."""
+    if _BREAK not in text:
+        return _join_words(text.strip())
+    out = ""
+    for part in text.split(_BREAK):
+        part = _join_words(part.strip())
+        if not part:
+            continue
+        if out and not (_is_wide(out[-1]) or _is_wide(part[0])):
+            out += " "
+        out += part
+    return out.replace("\t", " ")
+
+
+def _grid_rows(table: etree._Element) -> list[str]:
+    """`table_grid` joined by tabs, for a table whose cells hold `_BREAK` marks: attributes read only where
+    the cell has any, only cells spanning more than one position recorded as occupying later ones, and the
+    whitespace of all cells collapsed by one regex call."""
+    placed: list[tuple[int, int]] = []
+    raw: list[str] = []
+    occupied: set[tuple[int, int]] = set()
+    width = 0
+    rows = _own_rows(table)
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr:
+            tag = cell.tag
+            if tag != "td" and tag != "th":
+                continue
+            keys = cell.keys()
+            rowspan = colspan = 1
+            if keys:
+                if _hidden(cell):
+                    continue
+                if "rowspan" in keys:
+                    rowspan = _span(cell.get("rowspan"))
+                if "colspan" in keys:
+                    colspan = _span(cell.get("colspan"))
+            while (r, c) in occupied:
+                c += 1
+            if rowspan > 1 or colspan > 1:
+                occupied.update((r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan))
+            placed.append((r, c))
+            raw.append(cell.text or "" if not len(cell) else _text_content(cell))
+            c += colspan
+            if c > width:
+                width = c
+    grid = dict(zip(placed, map(_joined_cell_text, _SPACES.sub(" ", _CELL.join(raw)).split(_CELL)), strict=True))
+    lines = []
+    for r in range(len(rows)):
+        row = [grid.get((r, c), "") for c in range(width)]
+        if any(row):
+            lines.append("\t".join(row))
+    return lines
+
+
+def _fast_lines(walk_root: etree._Element) -> list[str]:
+    """`_Writer.walk(walk_root)`'s lines, computed by marking the tree (excluded elements emptied, a
+    `_BREAK` where a line ends, each data table replaced by a place-holder) and reading its text once.
+    Mutates the tree."""
+    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    # a data table's sections, rows and cells are read by `table_grid`, never walked
+    internal: set[etree._Element] = set()
+    for table in tables:
+        for child in table:
+            if child.tag in ("thead", "tbody", "tfoot"):
+                internal.add(child)
+        for tr in _own_rows(table):
+            internal.add(tr)
+            internal.update(cell for cell in tr if cell.tag in ("td", "th"))
+    # one pass: exclusion decided on the untouched tree (chrome checks look at whole subtrees), then applied
+    excluded: list[etree._Element] = []
+    blocks: list[etree._Element] = []
+    breaks: list[etree._Element] = []
+    for el in walk_root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue  # a comment or processing instruction: no text of its own, its tail stays
+        if tag in _BLOCK_TAGS:
+            if el not in internal:
+                blocks.append(el)
+        elif tag == "br":
+            breaks.append(el)
+        if tag in _EXCLUDED_TAGS:
+            if el not in internal and _excluded(el):
+                excluded.append(el)
+            continue
+        keys = el.keys()
+        if not keys:
+            continue
+        if len(keys) == 1 and keys[0] == "style":  # the common case: a styled paragraph or span
+            if _HIDDEN_STYLE.search(el.get("style") or "") and el not in internal:
+                excluded.append(el)
+        elif not _CHECKED_ATTRIBUTES.isdisjoint(keys) and el not in internal and _excluded(el):
+            excluded.append(el)
+    if excluded and excluded[0] is walk_root:
+        return []
+    for el in excluded:
+        el.clear(keep_tail=True)
+        el.tag = _REMOVED
+    for el in breaks:
+        if el.tag != "br":
+            continue  # emptied
+        el.text = None
+        for child in list(el):
+            el.remove(child)
+        el.tail = _BREAK + el.tail if el.tail else _BREAK
+    for el in blocks:
+        if el.tag == _REMOVED:
+            continue
+        el.text = _BREAK + el.text if el.text else _BREAK
+        el.tail = _BREAK + el.tail if el.tail else _BREAK
+    grids: list[list[str]] = []
+    for table in tables:
+        if table.tag != "table":
+            continue  # emptied as hidden
+        grids.append(_grid_rows(table))
+    # a table inside an emptied element is gone from the tree: its place-holder never shows
+    live = 0
+    for table in tables:
+        if table.tag != "table":
+            continue
+        tail = table.tail
+        table.clear()
+        table.tail = tail
+        table.text = f"{_BREAK}{_TABLE}{live}{_BREAK}"
+        live += 1
+    lines: list[str] = []
+    for part in _SPACES.sub(" ", _text_content(walk_root)).split(_BREAK):
+        if part.startswith(_TABLE):
+            lines.extend(grids[int(part[1:])])
+            continue
+        part = _join_words(part.strip())
+        if part:
+            lines.append(part)
+    return lines
+
+
 def extract(data: bytes) -> Extracted:
     text, encoding = decode_html(data)
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         return Extracted(text="", encoding=encoding)
     try:
-        root = lxml.html.document_fromstring(text)
+        root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, ValueError):
         return Extracted(text="", encoding=encoding)
+    if root is None:  # what `lxml.html.document_fromstring` raises ParserError for
+        return Extracted(text="", encoding=encoding)
     title = best_title(root)
-    writer = _Writer()
     body = root.find("body")
-    writer.walk(body if body is not None else root)
-    writer.flush()
-    return Extracted(text="\n".join(writer.lines) + "\n", encoding=encoding, title=title)
+    walk_root = body if body is not None else root
+    all_text = _text_content(root)
+    if _BREAK in all_text or _TABLE in all_text or _CELL in all_text:
+        writer = _Writer()
+        writer.walk(walk_root)
+        writer.flush()
+        lines = writer.lines
+    else:
+        lines = _fast_lines(walk_root)
+    return Extracted(text="\n".join(lines) + "\n", encoding=encoding, title=title)
