@@ -22,6 +22,9 @@ from pipelines.parsing import PARSER_VERSION, parse_bytes
 from pipelines.synth import LAYOUTS, generate_report
 
 TARGET_RATE = 2000.0  # reports per second per core
+#: layouts read by an HTML parser before the text parser; the others are text as a PDF or Word reader left
+#: it (the corpus of the text-parsing throughput figure)
+MARKUP_LAYOUTS = frozenset({"html"})
 
 
 def _pin_one_core() -> str:
@@ -69,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     wall_s = time.perf_counter() - wall
     parse_s = sum(seconds.values())
     overall = args.n / parse_s if parse_s else float("inf")
+    text_layouts = [k for k in counts if k not in MARKUP_LAYOUTS]
+    text_n = sum(counts[k] for k in text_layouts)
+    text_s = sum(seconds[k] for k in text_layouts)
+    text_rate = text_n / text_s if text_s else None
 
     result = {
         "parser_version": PARSER_VERSION,
@@ -80,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "parse_per_s_wall": round(args.n / wall_s, 1),
         "parse_mib_per_s": round(total_bytes / 2**20 / parse_s, 2) if parse_s else None,
         "per_layout_per_s": {k: round(counts[k] / seconds[k], 1) for k in sorted(counts)},
+        "text_layouts_per_s": round(text_rate, 1) if text_rate is not None else None,
         "statuses": dict(sorted(statuses.items())),
     }
     if args.json:
@@ -93,9 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         for k in sorted(counts):
             print(f"  {k:<18} {counts[k] / seconds[k]:>10,.0f} reports/s  ({counts[k]} reports)")
+        if text_rate is not None:
+            print(f"  {'text layouts':<18} {text_rate:>10,.0f} reports/s  ({text_n} reports: all but html)")
         print(f"statuses: {result['statuses']}")
         verdict = "meets" if overall >= TARGET_RATE else "BELOW"
-        print(f"target {TARGET_RATE:,.0f} reports/s/core: {verdict}")
+        print(f"target {TARGET_RATE:,.0f} reports/s/core: {verdict}", end="")
+        if text_rate is not None:
+            print(f" (text layouts: {'meet' if text_rate >= TARGET_RATE else 'BELOW'})", end="")
+        print()
     if args.min_rate is not None and overall < args.min_rate:
         return 1
     return 0
