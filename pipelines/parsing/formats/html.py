@@ -318,6 +318,7 @@ def best_title(root: etree._Element) -> str | None:
 _BREAK = "\ue000"
 _TABLE = "\ue001"
 _CELL = "\ue002"
+_BREAK_OR_SPACE = _BREAK + " "
 #: tags `_excluded` holds for whatever the attributes; every other element needs one of `_CHECKED_ATTRIBUTES`
 _EXCLUDED_TAGS = _SKIP_TAGS | _CHROME_TAGS
 _CHECKED_ATTRIBUTES = frozenset({"hidden", "style", "role", "class", "id"})
@@ -336,6 +337,9 @@ def _joined_cell_text(text: str) -> str:
     a line."""
     if _BREAK not in text:
         return _join_words(text.strip())
+    core = text.strip(_BREAK_OR_SPACE)
+    if _BREAK not in core:  # one line between empty ones (a cell holding one paragraph): no joining
+        return _join_words(core.strip())
     out = ""
     for part in text.split(_BREAK):
         part = _join_words(part.strip())
@@ -402,7 +406,7 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
                 internal.add(child)
         for tr in _own_rows(table):
             internal.add(tr)
-            internal.update(cell for cell in tr if cell.tag in ("td", "th"))
+            internal.update(tr.iterchildren("td", "th"))
     # one pass: exclusion decided on the untouched tree (chrome checks look at whole subtrees), then applied
     excluded: list[etree._Element] = []
     blocks: list[etree._Element] = []
