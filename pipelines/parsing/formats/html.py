@@ -375,8 +375,9 @@ def _grid_rows(table: etree._Element) -> list[str]:
                     rowspan = _span(cell.get("rowspan"))
                 if "colspan" in keys:
                     colspan = _span(cell.get("colspan"))
-            while (r, c) in occupied:
-                c += 1
+            if occupied:
+                while (r, c) in occupied:
+                    c += 1
             if rowspan > 1 or colspan > 1:
                 occupied.update((r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan))
             placed.append((r, c))
@@ -411,10 +412,8 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
     excluded: list[etree._Element] = []
     blocks: list[etree._Element] = []
     breaks: list[etree._Element] = []
-    for el in walk_root.iter():
+    for el in walk_root.iter(etree.Element):  # not comments or processing instructions: only their tails count
         tag = el.tag
-        if not isinstance(tag, str):
-            continue  # a comment or processing instruction: no text of its own, its tail stays
         if tag in _BLOCK_TAGS:
             if el not in internal:
                 blocks.append(el)
