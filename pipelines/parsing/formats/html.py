@@ -11,6 +11,10 @@
   cell stays in its column (the layout of a table pasted from Word, which `tables.py` reads).
 - Page chrome is ignored: scripts, styles, forms, `<nav>`/`<header>`/`<footer>`/`<aside>`, hidden elements,
   and blocks whose class or id names a menu, footer, breadcrumb or sidebar — unless they hold a table.
+- Speed: `_Writer` (a recursive walk) defines the lines; `_fast_lines` gives the same lines with the
+  per-element work in libxml2 — one pass decides what is left out, the tree is marked (left-out elements
+  emptied, a private-use mark where a line ends, each data table replaced by a place-holder) and its text is
+  read once. A page that itself holds one of the marks is read by `_Writer`.
 - Title: `<meta name="ArticleTitle">` (the Chinese government CMS convention), then headings and
   `*title*` elements, then `<title>` split at its site-name separators; the first that names an agency and
   a year (`metadata.agency_and_year`) wins; without one the text's own lines decide.
@@ -79,11 +83,10 @@ _MAX_SPAN = 200
 #: libxml2's HTML parser with lxml's plain element classes: `lxml.html`'s HtmlElement lookup costs a Python
 #: call for every element proxy, and nothing here needs its methods
 _PARSER = etree.HTMLParser()
-#: an element's text as `lxml.html`'s `text_content()` gives it (descendant text nodes, no comments)
-_string = etree.XPath("string()")
 
 
 def _text_content(el: etree._Element) -> str:
+    """An element's text as `lxml.html`'s `text_content()` gives it (descendant text nodes, no comments)."""
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
