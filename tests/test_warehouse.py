@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -44,10 +43,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # files that are not reports
     (raw / "empty.txt").write_bytes(b"")
     (raw / "garbage.html").write_bytes(bytes(range(256)) * 4)
-    started = time.perf_counter()
     result = run_build(raw, out)
-    seconds = time.perf_counter() - started
-    return {"raw": raw, "out": out, "reports": reports, "original": original, "result": result, "seconds": seconds}
+    return {"raw": raw, "out": out, "reports": reports, "original": original, "result": result}
 
 
 def _files(raw: Path) -> list[Path]:
@@ -232,14 +229,13 @@ def test_catalog_opens_read_only_from_another_directory(corpus: dict, tmp_path: 
     assert version.startswith("v1."), f"written in storage format {version}, not one DuckDB 1.x reads"
 
 
-def test_second_build_parses_nothing_and_is_fast(corpus: dict) -> None:
-    started = time.perf_counter()
+def test_second_build_parses_nothing_and_rewrites_nothing(corpus: dict) -> None:
+    # What makes a no-op build cheap, asserted exactly; its time against a full build is a benchmark
+    # figure (benchmarks/bench_build.py: "no-op rebuild", % of full), not a timed unit test.
     second = run_build(corpus["raw"], corpus["out"])
-    seconds = time.perf_counter() - started
     assert second.success
     scan = metadata(second, "raw_files")
     assert scan["files_unchanged"] == scan["files_seen"] == len(_files(corpus["raw"]))
     assert metadata(second, "parsed_reports")["files_parsed"] == 0
     assert metadata(second, "warehouse_parquet")["changed"] is False
     assert metadata(second, "duckdb_catalog")["rebuilt"] is False
-    assert seconds < 0.2 * corpus["seconds"], (seconds, corpus["seconds"])
