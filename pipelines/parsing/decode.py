@@ -177,6 +177,20 @@ def _strong_utf8(line: bytes) -> bool:
     return _CJK.search(text) is not None and _plausible_share(text) >= 0.9
 
 
+#: a whole line with a non-ASCII character and no surrogate escape, in bytes decoded as UTF-8 with
+#: `surrogateescape`: exactly the lines whose bytes are valid UTF-8 and not all ASCII (an invalid byte never
+#: takes the LF after it into its escape). Linear: the first run is ASCII, so the first non-ASCII character
+#: is the only place the middle can match.
+_UNESCAPED_LINE = re.compile("^[\x00-\x09\x0b-\x7f]*[^\x00-\x7f\udc80-\udcff][^\n\udc80-\udcff]*$", re.MULTILINE)
+
+
+def _any_strong_utf8(data: bytes) -> bool:
+    """`any(map(_strong_utf8, data.split(b"\n")))`, with only the lines that are valid UTF-8 and not ASCII
+    looked at (a GB18030 file holds few; all its lines were each tried as UTF-8 before)."""
+    text = data.decode("utf-8", "surrogateescape")
+    return any(_strong_utf8(m.group().encode("utf-8")) for m in _UNESCAPED_LINE.finditer(text))
+
+
 def _lines(n: int) -> str:
     return f"{n} line" if n == 1 else f"{n} lines"
 
@@ -308,7 +322,7 @@ def decode_text(data: bytes) -> Decoded:
         try:
             text = data.decode("gb18030")  # superset of GBK and GB2312
             # a UTF-8 paragraph in a GB18030 file also decodes, as mojibake: then read line by line
-            if _control_share(text) <= _MAX_CONTROL_SHARE and not any(map(_strong_utf8, data.split(b"\n"))):
+            if _control_share(text) <= _MAX_CONTROL_SHARE and not _any_strong_utf8(data):
                 return Decoded(text, "gb18030")
         except UnicodeDecodeError:
             pass
