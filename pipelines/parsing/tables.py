@@ -226,17 +226,7 @@ def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Bl
                 break
             j += 1
         next_row = anchors[j + 1].row if j + 1 < n else n_rows
-        runs: list[list[str]] = []
-        if j > k:
-            in_run = False
-            for p in pieces[anchors[j].pos + 1 : stop]:
-                if p.is_text:
-                    in_run = False
-                elif in_run:
-                    runs[-1].extend(p.values)
-                else:
-                    runs.append(list(p.values))
-                    in_run = True
+        runs = _figure_runs(pieces[anchors[j].pos + 1 : stop]) if j > k else []
         before = list(range(anchors[k - 1].row + 1 if k else 0, first.row))
         labelled = list(range(first.row, anchors[j].row + 1))
         blocks.append(_Block(list(range(first.row, next_row)), groups, j > k, labelled, runs, before))
@@ -577,8 +567,8 @@ def _appeal_breaches(table: Table4) -> int:
     return count_sum_breaches(_APPEAL_RULE, table, "2021")
 
 
-def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
-    """Scattered layout (pdftotext): runs of four figures and lone totals, paired by their sums."""
+def _figure_runs(pieces: list[Piece]) -> list[list[str]]:
+    """The figures of consecutive figure pieces, one list per run between text pieces."""
     runs: list[list[str]] = []
     in_run = False
     for p in pieces:
@@ -589,6 +579,12 @@ def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
         else:
             runs.append(list(p.values))
             in_run = True
+    return runs
+
+
+def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
+    """Scattered layout (pdftotext): runs of four figures and lone totals, paired by their sums."""
+    runs = _figure_runs(pieces)
     parts = [(i, r) for i, r in enumerate(runs) if len(r) == 4]
     totals = [(i, r[0]) for i, r in enumerate(runs) if len(r) == 1]
     complete = [(i, r) for i, r in enumerate(runs) if len(r) == 5]

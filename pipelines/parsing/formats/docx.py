@@ -11,7 +11,6 @@ layout of a table pasted from Word, which `tables.py` reads.
 from __future__ import annotations
 
 import io
-import unicodedata
 import zipfile
 import zlib
 
@@ -21,7 +20,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from pipelines.parsing import metadata
-from pipelines.parsing.formats import Extracted, UnreadableDocument
+from pipelines.parsing.formats import Extracted, UnreadableDocument, join_wrapped
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: what a damaged package raises while it is opened: bad zip structure, bad deflate data, missing or
@@ -41,10 +40,6 @@ _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _VAL = qn("w:val")
 
 
-def _is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
 def _paragraph_text(p: etree._Element) -> str:
     """The visible text of a paragraph: runs, hyperlinks, fields; deleted text (w:delText) is not read."""
     parts: list[str] = []
@@ -56,20 +51,9 @@ def _paragraph_text(p: etree._Element) -> str:
     return " ".join("".join(parts).split())
 
 
-def _join_wrapped(parts: list[str]) -> str:
-    text = ""
-    for part in parts:
-        if not part:
-            continue
-        if text and not (_is_wide(text[-1]) or _is_wide(part[0])):
-            text += " "
-        text += part
-    return text
-
-
 def _cell_text(tc: etree._Element) -> str:
     """A cell's paragraphs (and any nested table's text) joined into one line."""
-    return _join_wrapped([_paragraph_text(p) for p in tc.iter(_P)]).replace("\t", " ")
+    return join_wrapped([_paragraph_text(p) for p in tc.iter(_P)]).replace("\t", " ")
 
 
 def _int_val(parent: etree._Element | None, tag: str, default: int) -> int:

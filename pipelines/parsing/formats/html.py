@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 
 from lxml import etree
 
 from pipelines.parsing import decode, metadata
-from pipelines.parsing.formats import Extracted
+from pipelines.parsing.formats import Extracted, is_wide, join_wrapped
 
 #: declared charsets decoded with a superset codec
 _CHARSET_ALIASES: dict[str, str] = {
@@ -90,10 +89,6 @@ def _text_content(el: etree._Element) -> str:
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
-def _is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
 def _clean(text: str) -> str:
     """Collapse HTML whitespace; drop the spaces between two CJK characters (source line wrapping)."""
     return _join_words(_SPACES.sub(" ", text).strip())
@@ -106,7 +101,7 @@ def _join_words(text: str) -> str:
     parts = text.split(" ")
     out = parts[0]
     for part in parts[1:]:
-        if out and part and _is_wide(out[-1]) and _is_wide(part[0]):
+        if out and part and is_wide(out[-1]) and is_wide(part[0]):
             out += part
         else:
             out += " " + part
@@ -195,12 +190,7 @@ def _cell_text(cell: etree._Element) -> str:
     lines = _Writer()
     lines.walk_children(cell)
     lines.flush()
-    text = ""
-    for part in lines.lines:
-        if text and not (_is_wide(text[-1]) or _is_wide(part[0])):
-            text += " "
-        text += part
-    return text.replace("\t", " ")
+    return join_wrapped(lines.lines).replace("\t", " ")
 
 
 def table_grid(table: etree._Element) -> list[list[str]]:
@@ -343,15 +333,7 @@ def _joined_cell_text(text: str) -> str:
     core = text.strip(_BREAK_OR_SPACE)
     if _BREAK not in core:  # one line between empty ones (a cell holding one paragraph): no joining
         return _join_words(core.strip())
-    out = ""
-    for part in text.split(_BREAK):
-        part = _join_words(part.strip())
-        if not part:
-            continue
-        if out and not (_is_wide(out[-1]) or _is_wide(part[0])):
-            out += " "
-        out += part
-    return out.replace("\t", " ")
+    return join_wrapped(_join_words(part.strip()) for part in text.split(_BREAK)).replace("\t", " ")
 
 
 def _grid_rows(table: etree._Element) -> list[str]:

@@ -31,7 +31,7 @@ import pypdfium2.raw as pdfium_c
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
 from pipelines.parsing import metadata
-from pipelines.parsing.formats import Extracted, UnreadableDocument
+from pipelines.parsing.formats import Extracted, UnreadableDocument, is_wide, join_wrapped
 
 SCANNED = "scanned PDF: no text layer"
 #: fewer non-blank characters than this in the whole document means there is no text layer
@@ -94,11 +94,6 @@ class _Line:
 class _Table:
     top: float
     rows: list[list[str]] = field(default_factory=list)
-
-
-def _is_wide(ch: str) -> bool:
-    """CJK ideographs and full-width punctuation: no space is written between them."""
-    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,7 +318,7 @@ def _line_text(line: _Line, tabs: bool) -> str:
             gap = ch.x0 - prev.x1
             if tabs and gap > _TAB_GAP_EM * em:
                 out.append("\t")
-            elif gap > 1.0 * em or (gap > _SPACE_GAP_EM * em and not (_is_wide(prev.text) and _is_wide(ch.text))):
+            elif gap > 1.0 * em or (gap > _SPACE_GAP_EM * em and not (is_wide(prev.text) and is_wide(ch.text))):
                 out.append(" ")
         out.append(ch.text)
         prev = ch
@@ -332,15 +327,7 @@ def _line_text(line: _Line, tabs: bool) -> str:
 
 def _cell_text(chars: list[_Char]) -> str:
     """A cell's characters as one line: wrapped lines are joined (no space between CJK characters)."""
-    text = ""
-    for line in _cluster_lines(chars):
-        part = _line_text(line, tabs=False).strip()
-        if not part:
-            continue
-        if text and not (_is_wide(text[-1]) or _is_wide(part[0])):
-            text += " "
-        text += part
-    return text
+    return join_wrapped(_line_text(line, tabs=False).strip() for line in _cluster_lines(chars))
 
 
 def _tables(edges: list[dict[str, float | str]]) -> list[list[tuple[float, float, float, float]]]:
