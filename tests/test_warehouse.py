@@ -162,6 +162,14 @@ def test_every_analytic_view_answers_and_has_comments(corpus: dict) -> None:
         "WHERE NOT v.internal AND (coalesce(c.comment, '') = '' OR coalesce(v.comment, '') = '')",
     )
     assert missing == []
+    # the catalog's own small tables too (report identity, continuity breaches, rules, build info)
+    uncommented = query(
+        out,
+        "SELECT t.schema_name, t.table_name, c.column_name FROM duckdb_tables() t "
+        "JOIN duckdb_columns() c ON c.schema_name = t.schema_name AND c.table_name = t.table_name "
+        "WHERE NOT t.internal AND (coalesce(c.comment, '') = '' OR coalesce(t.comment, '') = '')",
+    )
+    assert uncommented == []
     comment = query(
         out, "SELECT comment FROM duckdb_columns() WHERE table_name = 'outcomes' AND column_name = 'natural_person'"
     )

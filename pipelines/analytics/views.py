@@ -15,6 +15,7 @@ import polars as pl
 
 from pipelines.analytics.continuity import carryover_violations, with_agency_identity
 from pipelines.analytics.region import REGION_COLUMNS, with_region
+from schemas.tables import REPORT_ID
 
 IDENTITY_COLUMNS: tuple[str, ...] = ("agency_key", "is_aggregate", *REGION_COLUMNS)
 
@@ -137,7 +138,11 @@ def install_analytics(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_identity", identity)
     con.execute("CREATE OR REPLACE TABLE core.report_identity AS SELECT * FROM _identity")
     con.unregister("_identity")
-    for column, comment in IDENTITY_COMMENTS.items():
+    con.execute(
+        "COMMENT ON TABLE core.report_identity IS '报告身份 — one row per report: agency key across years, "
+        "whole-territory flag and region (GB/T 2260)'"
+    )
+    for column, comment in {REPORT_ID.name: REPORT_ID.comment, **IDENTITY_COMMENTS}.items():
         con.execute(f"COMMENT ON COLUMN core.report_identity.{column} IS '{_sql(comment)}'")
 
     applications = con.sql("SELECT * FROM core.applications WHERE row_code IN ('carried_over', 'carried_forward')").pl()
