@@ -13,8 +13,8 @@ import duckdb
 import polars as pl
 import pytest
 from analytics_corpus import ContinuityCorpus, write_continuity_corpus
+from analytics_support import build_catalog
 
-from pipelines.analytics.views import install_analytics
 from pipelines.parsing.parse import parse_file, read_sidecar
 from schemas.codes import COLUMN_CODES, ROW_BY_CODE
 
@@ -55,16 +55,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ContinuityCo
 @pytest.fixture(scope="module")
 def catalog(corpus: tuple[Path, ContinuityCorpus], tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw, written = corpus
-    path = tmp_path_factory.mktemp("wh") / "xxgk.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE SCHEMA core")
-    for name, frame in core_frames(raw, written.files).items():
-        con.register("_f", frame)
-        con.execute(f"CREATE TABLE core.{name} AS SELECT * FROM _f")
-        con.unregister("_f")
-    install_analytics(con)
-    con.close()
-    return path
+    return build_catalog(tmp_path_factory.mktemp("wh") / "xxgk.duckdb", core_frames(raw, written.files))
 
 
 def test_every_planted_continuity_break_found_none_invented(

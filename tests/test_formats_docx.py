@@ -11,7 +11,15 @@ import pytest
 from docx import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from test_formats_layouts import TRUTH_2019_FULL, TRUTH_2021, Table, expand, expected_rows, report_blocks
+from test_formats_layouts import (
+    TRUTH_2019_FULL,
+    TRUTH_2021,
+    Table,
+    expand,
+    expected_rows,
+    placements,
+    report_blocks,
+)
 
 from pipelines.parsing import parse_bytes
 from pipelines.parsing.formats import UnreadableDocument, docx
@@ -24,18 +32,11 @@ def _add_table(document: Document, table: Table) -> None:
     grid = expand(table)
     word = document.add_table(rows=len(grid), cols=len(grid[0]))
     word.style = "Table Grid"
-    occupied: set[tuple[int, int]] = set()
-    for r, row in enumerate(table):
-        c = 0
-        for cell in row:
-            while (r, c) in occupied:
-                c += 1
-            occupied.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
-            target = word.cell(r, c)
-            if cell.rowspan > 1 or cell.colspan > 1:
-                target = target.merge(word.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
-            target.text = cell.text
-            c += cell.colspan
+    for r, c, cell in placements(table):
+        target = word.cell(r, c)
+        if cell.rowspan > 1 or cell.colspan > 1:
+            target = target.merge(word.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+        target.text = cell.text
 
 
 _BUILT: dict[tuple[str, int, str], bytes] = {}

@@ -8,6 +8,7 @@ must produce for them (merged cells: text at the first position, spanned positio
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 
@@ -221,22 +222,24 @@ def report_blocks(truth: dict, raw: dict[str, str] | None = None) -> list[str | 
     ]
 
 
-def expand(table: Table) -> list[list[str]]:
-    """The full-width grid of a table: a merged cell's text at its first position, the rest empty."""
-    grid: dict[tuple[int, int], str] = {}
+def placements(table: Table) -> Iterator[tuple[int, int, Cell]]:
+    """Each cell with the grid position (row, column) its rowspan/colspan neighbours leave it."""
     occupied: set[tuple[int, int]] = set()
     for r, row in enumerate(table):
         c = 0
         for cell in row:
             while (r, c) in occupied:
                 c += 1
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    occupied.add((r + dr, c + dc))
-            grid[(r, c)] = cell.text
+            occupied.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            yield r, c, cell
             c += cell.colspan
-    width = max(c for _, c in occupied) + 1
-    return [[grid.get((r, c), "") for c in range(width)] for r in range(len(table))]
+
+
+def expand(table: Table) -> list[list[str]]:
+    """The full-width grid of a table: a merged cell's text at its first position, the rest empty."""
+    grid = {(r, c): cell for r, c, cell in placements(table)}
+    width = max(c + cell.colspan for (_, c), cell in grid.items())
+    return [[grid[(r, c)].text if (r, c) in grid else "" for c in range(width)] for r in range(len(table))]
 
 
 def expected_rows(table: Table) -> list[str]:

@@ -218,19 +218,8 @@ def test_damaged_pdf_fails_with_a_reason(data: bytes) -> None:
 
 
 def _text_pdf(lines: list[tuple[float, float, str]]) -> bytes:
-    """A one-page PDF with Helvetica text lines at (x, y from the top)."""
-    doc = pdfium.PdfDocument.new()
-    page = doc.new_page(595, 842)
-    for x, y, text in lines:
-        obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(12))
-        buffer = ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
-        pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
-        pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, 842 - y)
-        pdfium_c.FPDFPage_InsertObject(page.raw, obj)
-    page.gen_content()
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    """A one-page PDF with 12 pt Helvetica text lines at (x, y from the top)."""
+    return _ruled_pdf([], lines, font_size=12)
 
 
 def test_wrapped_lines_join_but_a_numbered_item_starts_a_new_line() -> None:
@@ -251,7 +240,9 @@ def test_wrapped_lines_join_but_a_numbered_item_starts_a_new_line() -> None:
     assert lines[2] == "1. An item that starts at the margin is not a continuation."
 
 
-def _ruled_pdf(rules: list[tuple[float, float, float, float]], texts: list[tuple[float, float, str]]) -> bytes:
+def _ruled_pdf(
+    rules: list[tuple[float, float, float, float]], texts: list[tuple[float, float, str]], font_size: float = 10
+) -> bytes:
     """A page with stroked black lines (x0, y0, x1, y1 from the top) and Helvetica texts at (x, y)."""
     doc = pdfium.PdfDocument.new()
     page = doc.new_page(595, 842)
@@ -263,7 +254,7 @@ def _ruled_pdf(rules: list[tuple[float, float, float, float]], texts: list[tuple
         pdfium_c.FPDFPath_SetDrawMode(path, 0, True)
         pdfium_c.FPDFPage_InsertObject(page.raw, path)
     for x, y, text in texts:
-        obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(10))
+        obj = pdfium_c.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", ctypes.c_float(font_size))
         buffer = ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
         pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
         pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, 842 - y)
