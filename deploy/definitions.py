@@ -33,6 +33,7 @@ from dagster import (
 
 from assets.warehouse import GROUP, WAREHOUSE_ASSETS, duckdb_catalog
 from pipelines.resources import WarehouseResource
+from pipelines.schedules import NIGHTLY_CRON, NIGHTLY_TIMEZONE
 
 # `deploy/` is not a package (the image runs this file with `-f`): load the sibling module by path.
 _spec = importlib.util.spec_from_file_location("xxgk_deploy_publish", Path(__file__).with_name("publish.py"))
@@ -91,8 +92,8 @@ build_and_publish = define_asset_job(
 nightly_build_and_publish = ScheduleDefinition(
     name="nightly_build_and_publish",
     job=build_and_publish,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Shanghai",
+    cron_schedule=NIGHTLY_CRON,
+    execution_timezone=NIGHTLY_TIMEZONE,
     default_status=DefaultScheduleStatus.RUNNING,
 )
 

@@ -12,6 +12,10 @@ from dagster import (
 
 from assets.warehouse import GROUP
 
+#: When the nightly build runs (every deployment: local daemon or cluster).
+NIGHTLY_CRON = "0 2 * * *"
+NIGHTLY_TIMEZONE = "Asia/Shanghai"
+
 #: The whole pipeline as one job. In-process executor: the steps hand over through the staging folder and
 #: parsing has its own process pool, so a subprocess per step would only add start-up time.
 build_warehouse_job = define_asset_job(
@@ -24,8 +28,8 @@ build_warehouse_job = define_asset_job(
 nightly_build = ScheduleDefinition(
     name="nightly_build",
     job=build_warehouse_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Shanghai",
+    cron_schedule=NIGHTLY_CRON,
+    execution_timezone=NIGHTLY_TIMEZONE,
     default_status=DefaultScheduleStatus.RUNNING,
     description="Incremental build every night at 02:00 China time.",
 )
