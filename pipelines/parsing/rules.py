@@ -5,14 +5,19 @@ readings a layout leaves open (row- or column-major, a shifted row): the reading
 hold wins. Figures are never altered here.
 
 The parser calls the evaluator several times per report, so each rule is expanded once per format
-(`_compiled`: its terms, the labels of its messages) and the equations are plain loops over the cells.
+(`_compiled`: its terms, the labels of its messages), and a table's figures are read once per evaluation
+into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, zip(...))`
+over column slices or rows) instead of looking up cells term by term. A table whose rows do not all hold
+the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path must equal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
+from operator import itemgetter, ne
 
 from pipelines.parsing.record import Cell, ReportRecord, Violation
 from schemas.codes import (
@@ -38,6 +43,8 @@ class _Compiled:
     totals_label: str
     #: `proceeding` or `row` (along_rows locations)
     key: str
+    #: every row (down_columns) or column (along_rows) the rule reads
+    terms: frozenset[str]
 
 
 def _expand(terms: tuple[str, ...], template: str) -> tuple[str, ...]:
@@ -55,7 +62,9 @@ def _compile(rule: SumRule, template: str) -> _Compiled:
     else:
         parts_label = " + ".join(parts) if len(parts) <= 4 else "sum of " + ", ".join(parts)
     key = "proceeding" if rule.table == "appeals" else "row"
-    return _Compiled(rule, parts, rule.totals, parts_label, " + ".join(rule.totals), key)
+    return _Compiled(
+        rule, parts, rule.totals, parts_label, " + ".join(rule.totals), key, frozenset(parts + rule.totals)
+    )
 
 
 @cache
@@ -65,6 +74,112 @@ def _compiled(template: str, table: str | None = None) -> tuple[_Compiled, ...]:
 
 def _fmt(n: Number | None) -> str:
     return "blank" if n is None else (f"{n:g}" if isinstance(n, float) else str(n))
+
+
+class _Figures:
+    """A table whose rows all hold the same columns, its values as one row-major list.
+
+    `values[i * width + j]` is row `rows[i]`, column `columns[j]` (the first row's column order)."""
+
+    __slots__ = ("column_index", "columns", "row_index", "rows", "values", "width")
+
+    def __init__(self, rows: tuple[str, ...], columns: tuple[str, ...], values: list[Number | None]) -> None:
+        self.rows = rows
+        self.columns = columns
+        self.width = len(columns)
+        self.row_index = dict(zip(rows, range(len(rows)), strict=True))
+        self.column_index = dict(zip(columns, range(self.width), strict=True))
+        self.values = values
+
+    def row(self, code: str) -> list[Number | None]:
+        start = self.row_index[code] * self.width
+        return self.values[start : start + self.width]
+
+    def column(self, code: str) -> list[Number | None]:
+        return self.values[self.column_index[code] :: self.width]
+
+    def down_columns(self, codes: tuple[str, ...]) -> list[Number | None]:
+        """For every column, the sum of the rows `codes` (in that order; None where one is blank)."""
+        first, width, values = self.row_index[codes[0]], self.width, self.values
+        if [self.row_index[code] for code in codes] == list(range(first, first + len(codes))):
+            # consecutive rows (the printed order): each column's terms are one strided slice
+            end = (first + len(codes)) * width
+            try:
+                return [sum(values[first * width + j : end : width]) for j in range(width)]  # type: ignore[misc]
+            except TypeError:  # a blank (None) term: column by column
+                return [_sum_or_none(values[first * width + j : end : width]) for j in range(width)]
+        return _sums([self.row(code) for code in codes])
+
+    def along_rows(self, codes: tuple[str, ...]) -> list[Number | None]:
+        """For every row, the sum of the columns `codes` (in that order; None where one is blank)."""
+        return _sums([self.column(code) for code in codes])
+
+
+def _figures(grid: Grid) -> _Figures | None:
+    """The grid's values in one pass, or None when its rows differ in their columns (or it is empty)."""
+    if not grid:
+        return None
+    rows = list(grid.values())
+    columns = tuple(rows[0])
+    width = len(columns)
+    if not width or sum(map(len, rows)) != width * len(rows):
+        return None
+    pick: Callable[[Mapping[str, Cell]], tuple[Cell, ...]]
+    pick = itemgetter(*columns) if width > 1 else (lambda cells: (cells[columns[0]],))  # type: ignore[assignment]
+    try:
+        cells = chain.from_iterable(list(map(pick, rows)))
+    except KeyError:
+        return None  # a row lacks a column of the first row (and holds another instead)
+    return _Figures(tuple(grid), columns, [cell.value for cell in cells])
+
+
+def _sum_or_none(values: Sequence[Number | None]) -> Number | None:
+    """Sum of the terms (left to right), None if any is blank."""
+    return None if None in values else sum(values)  # type: ignore[arg-type]
+
+
+def _sums(terms: list[list[Number | None]]) -> list[Number | None]:
+    """Element-wise sums of equally long term vectors (None where a term is blank)."""
+    try:
+        return list(map(sum, zip(*terms, strict=True)))
+    except TypeError:  # a blank (None) term somewhere: sum position by position
+        return list(map(_sum_or_none, zip(*terms, strict=True)))
+
+
+def _evaluate_figures(
+    c: _Compiled, figures: _Figures, breaches: list[Violation] | None, unevaluable: list[str] | None
+) -> int | None:
+    """`_evaluate_cells` on a regular table; None when the rule names a column the table lacks (left to
+    `_evaluate_cells`, which says so row by row)."""
+    rule = c.rule
+    if rule.requires_column and rule.requires_column not in figures.column_index:
+        return 0
+    if rule.axis == "down_columns":
+        if not figures.row_index.keys() >= c.terms:
+            return 0
+        expected, actual = figures.down_columns(c.parts), figures.down_columns(c.totals)
+        where, locations = "column", figures.columns
+    else:
+        if not figures.column_index.keys() >= c.terms:
+            return None
+        expected, actual = figures.along_rows(c.parts), figures.along_rows(c.totals)
+        where, locations = c.key, figures.rows
+    differs = list(map(ne, expected, actual))
+    if None not in expected and None not in actual:  # every location evaluable: the common case
+        if True not in differs:
+            return 0
+        if breaches is None:
+            return differs.count(True)
+    n = 0
+    for location, e, a, d in zip(locations, expected, actual, differs, strict=True):
+        if e is None or a is None:
+            if unevaluable is not None:
+                unevaluable.append(f"{rule.id}@{where}={location}")
+        elif d:
+            n += 1
+            if breaches is not None:
+                breaches.append(_violation(c, f"{where}={location}", e, a))
+    return n
 
 
 def _total(rows: list[Mapping[str, Cell]], col: str) -> Number | None:
@@ -85,9 +200,26 @@ def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | Non
     return None if None in values else sum(values)  # type: ignore[arg-type]
 
 
-def _evaluate_rule(c: _Compiled, grid: Grid, breaches: list[Violation] | None, unevaluable: list[str] | None) -> int:
+def _evaluate_rule(
+    c: _Compiled,
+    grid: Grid,
+    breaches: list[Violation] | None,
+    unevaluable: list[str] | None,
+    figures: _Figures | None = None,
+) -> int:
     """Evaluate one compiled rule; appends breaches and unevaluable locations when lists are given.
-    Returns the number of breaches."""
+    Returns the number of breaches. `figures`: the grid's `_figures`, when the caller already read them."""
+    if figures is None:
+        figures = _figures(grid)
+    if figures is not None:
+        n = _evaluate_figures(c, figures, breaches, unevaluable)
+        if n is not None:
+            return n
+    return _evaluate_cells(c, grid, breaches, unevaluable)
+
+
+def _evaluate_cells(c: _Compiled, grid: Grid, breaches: list[Violation] | None, unevaluable: list[str] | None) -> int:
+    """Evaluate one compiled rule cell by cell (any grid, rows with differing columns included)."""
     rule = c.rule
     required = rule.requires_column
     if required and not any(required in cells for cells in grid.values()):
@@ -181,17 +313,24 @@ def evaluate(record: ReportRecord) -> tuple[list[Violation], list[str]]:
     template = record.template if record.template in TABLED_TEMPLATES else "2021"
     breaches: list[Violation] = []
     unevaluable: list[str] = []
+    figures = {"applications": _figures(record.applications), "appeals": _figures(record.appeals)}
     for c in _compiled(template):
         grid = record.applications if c.rule.table == "applications" else record.appeals
         if grid:
-            _evaluate_rule(c, grid, breaches, unevaluable)
+            _evaluate_rule(c, grid, breaches, unevaluable, figures[c.rule.table])
     breaches += _non_negative(record)
     return breaches, unevaluable
 
 
 def count_breaches(applications: Grid, template: str) -> int:
     """Number of sum-rule breaches of a table-3 reading (for choosing between readings)."""
-    return sum(_evaluate_rule(c, applications, None, None) for c in _compiled(template, "applications"))
+    figures = _figures(applications)
+    return sum(_evaluate_rule(c, applications, None, None, figures) for c in _compiled(template, "applications"))
+
+
+@cache
+def _application_row_codes(template: str) -> tuple[str, ...]:
+    return tuple(r.code for r in APPLICATION_ROWS[template])
 
 
 def finalize(record: ReportRecord) -> ReportRecord:
@@ -211,7 +350,7 @@ def finalize(record: ReportRecord) -> ReportRecord:
         absent_tables = [name for name, table in tables if not table]
         if absent_tables:
             gaps.append("tables not found: " + ", ".join(absent_tables))
-        absent_rows = [r.code for r in APPLICATION_ROWS[record.template] if r.code not in record.applications]
+        absent_rows = [code for code in _application_row_codes(record.template) if code not in record.applications]
         if record.applications and absent_rows:
             gaps.append("table 3 rows not found: " + ", ".join(absent_rows))
     if record.not_evaluable and not record.violations:
