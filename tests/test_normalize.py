@@ -49,3 +49,16 @@ def test_any_text_equals_nfkc(text: str) -> None:
 
 def test_lines_keep_tabs_and_strip_right() -> None:
     assert lines("a\tb  \n\tc\t\n") == ["a\tb", "\tc", ""]
+
+
+def test_every_simple_fold_equals_nfkc_alone_and_together() -> None:
+    """The scan-and-replace path folds each of these characters throughout the text, one after another."""
+    from pipelines.parsing.normalize import _SIMPLE_FOLD
+
+    assert len(_SIMPLE_FOLD) > 400  # full-width forms, Kangxi radicals, the radicals supplement, …
+    for ch in _SIMPLE_FOLD:
+        text = f"政府{ch}信息{ch}{ch}公开、。{ch}"
+        assert normalize(text) == reference(text), repr(ch)
+    together = "西工区".join(_SIMPLE_FOLD) + "\u0301"  # and one that needs NFKC of the whole text
+    assert normalize("".join(_SIMPLE_FOLD)) == reference("".join(_SIMPLE_FOLD))
+    assert normalize(together) == reference(together)

@@ -58,17 +58,57 @@ def _build_fold_table() -> dict[str, str]:
 
 
 _FOLD = _build_fold_table()
-#: Runs of characters outside the ranges NFKC never changes (printable ASCII, CJK Unified Ideographs):
-#: the only places folding can apply. A short negated class keeps the regex scan fast.
-_FOLD_RUN = re.compile("[^\\t\\n\\x20-\\x7e\\u4e00-\\u9fff]+")
 _FOLD_TRANS = str.maketrans(_FOLD)
 #: Characters for which folding one by one equals NFKC of the whole string (no composition across
 #: characters): ASCII/Latin-1, punctuation, CJK, radicals, full-width forms (less the half-width kana
 #: voicing marks). Any other character sends the text through unicodedata's NFKC instead.
-_OUTSIDE_SAFE = re.compile(
-    "[^\t\n\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u2e80-\u2fdf\u3000-\u303f"
-    "\u3400-\u4dbf\u4e00-\u9fff\uff00-\uff9d\uffa0-\uffef]"
+_SAFE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x09, 0x0A),
+    (0x20, 0x7E),
+    (0xA0, 0xFF),
+    (0x2000, 0x206F),
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x303F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xFF00, 0xFF9D),
+    (0xFFA0, 0xFFEF),
 )
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> str:
+    """A regex character class body for code point ranges (every character escaped)."""
+    return "".join(
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges
+    )
+
+
+def _ranges(code_points: list[int]) -> list[tuple[int, int]]:
+    """Sorted code points as (first, last) runs."""
+    out: list[tuple[int, int]] = []
+    for cp in code_points:
+        if out and out[-1][1] == cp - 1:
+            out[-1] = (out[-1][0], cp)
+        else:
+            out.append((cp, cp))
+    return out
+
+
+_OUTSIDE_SAFE = re.compile(f"[^{_char_class(list(_SAFE_RANGES))}]")
+#: Any character normalization may change: one outside the safe ranges, or one that folds. Everything
+#: else (ASCII, CJK ideographs, the common CJK punctuation 、。“”《》—) is skipped by one regex scan.
+_CHANGING = re.compile(
+    "[^"
+    + _char_class(_ranges([cp for lo, hi in _SAFE_RANGES for cp in range(lo, hi + 1) if chr(cp) not in _FOLD]))
+    + "]"
+)
+#: Safe characters whose folded form holds nothing `_CHANGING` matches: replacing each of them throughout
+#: the text, one after another, is NFKC of the whole (folding them never creates another to fold).
+_SIMPLE_FOLD: dict[str, str] = {
+    ch: folded for ch, folded in _FOLD.items() if not _OUTSIDE_SAFE.match(ch) and not _CHANGING.search(folded)
+}
+#: Runs of characters outside the ranges NFKC never changes (printable ASCII, CJK Unified Ideographs).
+_FOLD_RUN = re.compile("[^\\t\\n\\x20-\\x7e\\u4e00-\\u9fff]+")
 _LINE_ENDS = re.compile(r"\r\n?|\u2028|\u2029|\x0b|\x0c|\x85")
 
 
@@ -82,12 +122,30 @@ def normalize(text: str) -> str:
 
     NFKC turns full-width （）：，  into ASCII ( ) : ,; label matching works on the normalized form.
     Equal to `unicodedata.normalize("NFKC", ...)` after the radicals map (a test checks it), but folds
-    only the characters that can change: one regex pass finds the runs that may, then each distinct
-    character found is replaced throughout with `str.replace` (a report holds a handful of them, in
-    hundreds of places: no Python call per run).
+    only the characters that can change: a regex search finds the first one, `str.replace` folds it
+    throughout, and the search goes on after it. A report holds a handful of distinct such characters in
+    hundreds of places, so this is one scan of the text and a handful of replaces, with no Python call
+    per occurrence. A character that needs more than a one-by-one fold sends the text to `_fold_general`.
     """
     if "\r" in text or "\x0b" in text or "\x0c" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
         text = _LINE_ENDS.sub("\n", text)
+    folded = text
+    search = _CHANGING.search
+    position = 0
+    while (match := search(folded, position)) is not None:
+        ch = match.group()
+        replacement = _SIMPLE_FOLD.get(ch)
+        if replacement is None:
+            return _fold_general(text)
+        # no earlier occurrence of `ch` is left (the search found the first), and the replacement holds
+        # nothing to fold: the search goes on after it
+        folded = folded.replace(ch, replacement)
+        position = match.start() + len(replacement)
+    return folded
+
+
+def _fold_general(text: str) -> str:
+    """Folding of a text with a character outside the safe ranges or one whose fold folds again."""
     runs = _FOLD_RUN.findall(text)
     if not runs:
         return text
@@ -105,4 +163,4 @@ def normalize(text: str) -> str:
 
 def lines(text: str) -> list[str]:
     """Split normalized text into lines, right-stripped (tabs inside a line are kept: they are cells)."""
-    return [line.rstrip() for line in text.split("\n")]
+    return list(map(str.rstrip, text.split("\n")))
