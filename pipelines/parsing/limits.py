@@ -8,6 +8,7 @@ change them per run.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -48,18 +49,24 @@ class ParseLimits:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ParseLimits:
         """Defaults overridden by `XXGK_MAX_*` variables. Raises ValueError naming a malformed variable."""
         env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for var, field_name in ENV_VARS.items():
-            raw = env.get(var)
-            if raw is None or not raw.strip():
-                continue
-            try:
-                values[field_name] = int(raw.strip().replace("_", ""))
-            except ValueError:
-                raise ValueError(f"{var}={raw!r} is not an integer") from None
-            if values[field_name] <= 0:
-                raise ValueError(f"{var}={raw!r} must be positive")
-        return cls(**values)
+        return _from_settings(tuple(env.get(var) for var in ENV_VARS))
+
+
+@functools.lru_cache(maxsize=8)
+def _from_settings(settings: tuple[str | None, ...]) -> ParseLimits:
+    """The limits for the raw values of `ENV_VARS` (in its order). Cached: every parsed file reads the
+    environment, which rarely changes; a malformed value raises (and is not cached) each time."""
+    values: dict[str, int] = {}
+    for (var, field_name), raw in zip(ENV_VARS.items(), settings, strict=True):
+        if raw is None or not raw.strip():
+            continue
+        try:
+            values[field_name] = int(raw.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError(f"{var}={raw!r} is not an integer") from None
+        if values[field_name] <= 0:
+            raise ValueError(f"{var}={raw!r} must be positive")
+    return ParseLimits(**values)
 
 
 def resolve(limits: ParseLimits | None) -> tuple[ParseLimits, str | None]:

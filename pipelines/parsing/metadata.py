@@ -79,7 +79,13 @@ def detect_template(text: str, year: int | None) -> str:
     """`2021`, `2019`, `pre2019` or `unknown`, from the header text."""
     compact = text.replace(" ", "").replace("\t", "")
     score_2021 = sum(m in compact for m in _MARKERS_2021)
-    score_2019 = sum(m in compact for m in _MARKERS_2019)
+    if score_2021 >= len(_MARKERS_2019):
+        return "2021"  # 2019 cannot score more: its markers need not be looked for (an absent one costs a scan)
+    score_2019 = 0
+    for marker in _MARKERS_2019:
+        score_2019 += marker in compact
+        if score_2019 > score_2021:
+            return "2019"  # already decided: more 2019 markers than 2021 ones
     if score_2021 or score_2019:
         return "2021" if score_2021 >= score_2019 else "2019"
     if any(m in compact for m in _TABLE_MARKERS):

@@ -81,12 +81,16 @@ def detect_format(data: bytes, name: str) -> str:
     (a `.txt` holding HTML, a `.pdf` that is really the HTML error page a crawler saved)."""
     suffix = Path(str(name)).suffix.lower()
     fmt = FORMAT_BY_SUFFIX.get(suffix, "text")
-    head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
-    body = data[:65536].lower()
-    # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
-    looks_html = head.startswith((b"<!doctype html", b"<html")) or (
-        b"<table" in body and (b"<tr" in body or b"<td" in body)
-    )
+    body = data[:65536]
+    if b"<" not in body:  # no tag can start within the bytes looked at (the common text report)
+        looks_html = False
+    else:
+        head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
+        body = body.lower()
+        # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
+        looks_html = head.startswith((b"<!doctype html", b"<html")) or (
+            b"<table" in body and (b"<tr" in body or b"<td" in body)
+        )
     if fmt in ("text", "markdown"):
         if data[:5] == b"%PDF-":
             return "pdf"
@@ -217,7 +221,8 @@ def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
     if len(lines) > limits.max_lines:
         record.problems.append(f"too many lines: {len(lines)} > limit {limits.max_lines} (XXGK_MAX_LINES)")
         return
-    lines, cut = _cut_long_lines(lines, limits.max_line_chars)
+    # no line is longer than the text: the common case needs no look at the lines
+    lines, cut = _cut_long_lines(lines, limits.max_line_chars) if len(text) > limits.max_line_chars else (lines, None)
     if cut:
         record.problems.append(cut)
     record.agency, record.year = metadata.agency_and_year(lines, extracted.title)
