@@ -287,12 +287,25 @@ def count_sum_breaches(rule: SumRule, grid: Grid, template: str) -> int:
     return _evaluate_rule(_compile(rule, template), grid, None, None)
 
 
-def _non_negative(record: ReportRecord) -> list[Violation]:
+def _whole_and_non_negative(values: list[Number | None]) -> bool:
+    """Whether every figure is blank or a whole number >= 0 of type int (a table with none to report).
+
+    A float anywhere makes the sum a float, a negative int makes the minimum negative: then the table is
+    looked at cell by cell."""
+    present = values if None not in values else [v for v in values if v is not None]
+    return type(sum(present)) is int and min(present, default=0) >= 0
+
+
+def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] | None = None) -> list[Violation]:
+    """Negative and fractional counts; `figures`: the tables' `_figures` when already read."""
     out: list[Violation] = []
     for key, cell in record.proactive.items():
         if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
             out.append(Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}"))
     for table, key in ((record.applications, "row"), (record.appeals, "proceeding")):
+        read = figures and figures.get("applications" if key == "row" else "appeals")
+        if read is not None and _whole_and_non_negative(read.values):
+            continue
         inner = "column" if key == "row" else "outcome"
         for outer, cells in table.items():
             for code, cell in cells.items():
@@ -318,7 +331,7 @@ def evaluate(record: ReportRecord) -> tuple[list[Violation], list[str]]:
         grid = record.applications if c.rule.table == "applications" else record.appeals
         if grid:
             _evaluate_rule(c, grid, breaches, unevaluable, figures[c.rule.table])
-    breaches += _non_negative(record)
+    breaches += _non_negative(record, figures)
     return breaches, unevaluable
 
 
