@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain
-from operator import itemgetter, ne
+from operator import itemgetter
 
 from pipelines.parsing.record import Cell, ReportRecord, Violation
 from schemas.codes import (
@@ -54,8 +54,23 @@ def _expand(terms: tuple[str, ...], template: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@cache
+#: (id of a rule, template) -> its compiled form: hashing a `SumRule` (a frozen dataclass: a Python-level
+#: `__hash__` over all its fields) costs more than evaluating it on a small table, and the table parser
+#: scores every candidate reading of table 4 with the same rule object
+_BY_IDENTITY: dict[tuple[int, str], _Compiled] = {}
+
+
 def _compile(rule: SumRule, template: str) -> _Compiled:
+    compiled = _BY_IDENTITY.get((id(rule), template))
+    if compiled is None or compiled.rule is not rule:  # not seen, or another rule at a reused address
+        compiled = _compile_rule(rule, template)
+        if len(_BY_IDENTITY) < 256:
+            _BY_IDENTITY[id(rule), template] = compiled  # the entry holds the rule: its id stays its own
+    return compiled
+
+
+@cache
+def _compile_rule(rule: SumRule, template: str) -> _Compiled:
     parts = _expand(rule.parts, template)
     if rule.axis == "down_columns":
         parts_label = " + ".join(parts) if len(parts) <= 4 else "sum of outcome rows"
@@ -87,8 +102,8 @@ class _Figures:
         self.rows = rows
         self.columns = columns
         self.width = len(columns)
-        self.row_index = dict(zip(rows, range(len(rows)), strict=True))
-        self.column_index = dict(zip(columns, range(self.width), strict=True))
+        self.row_index = {code: i for i, code in enumerate(rows)}
+        self.column_index = {code: j for j, code in enumerate(columns)}
         self.values = values
 
     def row(self, code: str) -> list[Number | None]:
@@ -98,20 +113,34 @@ class _Figures:
     def column(self, code: str) -> list[Number | None]:
         return self.values[self.column_index[code] :: self.width]
 
-    def down_columns(self, codes: tuple[str, ...]) -> list[Number | None]:
-        """For every column, the sum of the rows `codes` (in that order; None where one is blank)."""
+    def down_columns(self, codes: tuple[str, ...]) -> tuple[list[Number | None], bool]:
+        """For every column, the sum of the rows `codes` (in that order), and whether none was blank
+        (`_sums`)."""
+        if len(codes) == 1:
+            return self.row(codes[0]), False
         first, width, values = self.row_index[codes[0]], self.width, self.values
         if [self.row_index[code] for code in codes] == list(range(first, first + len(codes))):
             # consecutive rows (the printed order): each column's terms are one strided slice
             end = (first + len(codes)) * width
             try:
-                return [sum(values[first * width + j : end : width]) for j in range(width)]  # type: ignore[misc]
+                return [sum(values[first * width + j : end : width]) for j in range(width)], True  # type: ignore[misc]
             except TypeError:  # a blank (None) term: column by column
-                return [_sum_or_none(values[first * width + j : end : width]) for j in range(width)]
+                return [_sum_or_none(values[first * width + j : end : width]) for j in range(width)], False
         return _sums([self.row(code) for code in codes])
 
-    def along_rows(self, codes: tuple[str, ...]) -> list[Number | None]:
-        """For every row, the sum of the columns `codes` (in that order; None where one is blank)."""
+    def along_rows(self, codes: tuple[str, ...]) -> tuple[list[Number | None], bool]:
+        """For every row, the sum of the columns `codes` (in that order), and whether none was blank
+        (`_sums`)."""
+        if len(codes) == 1:
+            return self.column(codes[0]), False
+        first, width, values = self.column_index[codes[0]], self.width, self.values
+        if [self.column_index[code] for code in codes] == list(range(first, first + len(codes))):
+            # consecutive columns (the printed order): each row's terms are one slice
+            k = len(codes)
+            try:
+                return [sum(values[s : s + k]) for s in range(first, len(values), width)], True  # type: ignore[misc]
+            except TypeError:  # a blank (None) term: row by row
+                return [_sum_or_none(values[s : s + k]) for s in range(first, len(values), width)], False
         return _sums([self.column(code) for code in codes])
 
 
@@ -138,12 +167,16 @@ def _sum_or_none(values: Sequence[Number | None]) -> Number | None:
     return None if None in values else sum(values)  # type: ignore[arg-type]
 
 
-def _sums(terms: list[list[Number | None]]) -> list[Number | None]:
-    """Element-wise sums of equally long term vectors (None where a term is blank)."""
+def _sums(terms: list[list[Number | None]]) -> tuple[list[Number | None], bool]:
+    """Element-wise sums of equally long term vectors (None where a term is blank), and whether no term
+    was blank. A single vector is returned as it is: `sum((v,))` is `0 + v`, equal to `v` (the reported
+    figure is `0 + v`, see `_evaluate_figures`), and it is not known to hold no blank."""
+    if len(terms) == 1:
+        return terms[0], False
     try:
-        return list(map(sum, zip(*terms, strict=True)))
+        return list(map(sum, zip(*terms, strict=True))), True
     except TypeError:  # a blank (None) term somewhere: sum position by position
-        return list(map(_sum_or_none, zip(*terms, strict=True)))
+        return list(map(_sum_or_none, zip(*terms, strict=True))), False
 
 
 def _evaluate_figures(
@@ -157,28 +190,29 @@ def _evaluate_figures(
     if rule.axis == "down_columns":
         if not figures.row_index.keys() >= c.terms:
             return 0
-        expected, actual = figures.down_columns(c.parts), figures.down_columns(c.totals)
+        (expected, expected_whole), (actual, actual_whole) = (
+            figures.down_columns(c.parts),
+            figures.down_columns(c.totals),
+        )
         where, locations = "column", figures.columns
     else:
         if not figures.column_index.keys() >= c.terms:
             return None
-        expected, actual = figures.along_rows(c.parts), figures.along_rows(c.totals)
+        (expected, expected_whole), (actual, actual_whole) = figures.along_rows(c.parts), figures.along_rows(c.totals)
         where, locations = c.key, figures.rows
-    differs = list(map(ne, expected, actual))
-    if None not in expected and None not in actual:  # every location evaluable: the common case
-        if True not in differs:
-            return 0
-        if breaches is None:
-            return differs.count(True)
+    # equal lists, one of them without a blank: the other has none either (None equals no number)
+    if (expected_whole or actual_whole) and expected == actual:
+        return 0
     n = 0
-    for location, e, a, d in zip(locations, expected, actual, differs, strict=True):
+    for location, e, a in zip(locations, expected, actual, strict=True):
         if e is None or a is None:
             if unevaluable is not None:
                 unevaluable.append(f"{rule.id}@{where}={location}")
-        elif d:
+        elif e != a:
             n += 1
             if breaches is not None:
-                breaches.append(_violation(c, f"{where}={location}", e, a))
+                # `0 + x` is `sum((x,))` for a single term as it stands, and leaves a sum as it is
+                breaches.append(_violation(c, f"{where}={location}", 0 + e, 0 + a))
     return n
 
 
@@ -292,8 +326,12 @@ def _whole_and_non_negative(values: list[Number | None]) -> bool:
 
     A float anywhere makes the sum a float, a negative int makes the minimum negative: then the table is
     looked at cell by cell."""
-    present = values if None not in values else [v for v in values if v is not None]
-    return type(sum(present)) is int and min(present, default=0) >= 0
+    try:
+        total = sum(values)  # type: ignore[arg-type]
+    except TypeError:  # blanks
+        values = [v for v in values if v is not None]
+        total = sum(values)  # type: ignore[arg-type]
+    return type(total) is int and min(values, default=0) >= 0  # type: ignore[type-var]
 
 
 def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] | None = None) -> list[Violation]:
