@@ -264,6 +264,8 @@ IRREGULAR_PAGES = [
     "<p>before</p><table></table><table><tr></tr></table><p>after</p>",
     "<table><tr><td><table><tr><td>inner</td><td>cell</td></tr></table></td><td>layout<br>cell</td></tr></table>",
     "<table><tr><td colspan=3>wide</td></tr><tr><td>一</td><td>二 三</td></tr></table>",
+    "<table><tr><td>a<p>x</p></td><td> <p>y z</p>\u2003</td><td><div><p>1</p><p>2</p></div></td>"
+    "<td><p>p<br>q</p></td><td><p>one</p><!-- c --></td><td><p>t</p>ail</td></tr></table>",
 ]
 
 
