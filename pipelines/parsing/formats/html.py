@@ -14,7 +14,12 @@
 - Speed: `_Writer` (a recursive walk) defines the lines; `_fast_lines` gives the same lines with the
   per-element work in libxml2 — one pass decides what is left out, the tree is marked (left-out elements
   emptied, a private-use mark where a line ends, each data table replaced by a place-holder) and its text is
-  read once. A page that itself holds one of the marks is read by `_Writer`.
+  read once. `_lean_lines` gives them again visiting only the elements that can change them (the page's
+  serialized markup names the elements that may be left out; data tables' cells are read with one text
+  serialization per table; blocks are found by lxml's tag filter): it is what `extract` uses, `_fast_lines`
+  remains for a page whose markup cannot name them. A page that itself holds one of the marks is read by
+  `_Writer`. An element proxy or a regex match costs about a thousand machine instructions, libxml2's
+  parse of a 20 KB page about four million: what is left to speed up is the per-element work.
 - Title: `<meta name="ArticleTitle">` (the Chinese government CMS convention), then headings and
   `*title*` elements, then `<title>` split at its site-name separators; the first that names an agency and
   a year (`metadata.agency_and_year`) wins; without one the text's own lines decide.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -76,6 +82,7 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "
                          "caption", "hr", "table", "tr", "td", "th", "tbody", "thead", "tfoot", "body", "html",
                          "header", "footer", "nav", "aside", "form", "fieldset", "legend"})  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
+_SPACE_RUN = re.compile(r"  +")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－| - )\s*")
 _MAX_SPAN = 200
 
@@ -263,12 +270,29 @@ class _Writer:
 # --------------------------------------------------------------------------------------------
 # title
 # --------------------------------------------------------------------------------------------
-def _title_candidates(root: etree._Element) -> list[str]:
+#: tags whose elements can name the title; a heading always, any other only by its class or id
+_TITLE_TAGS = ("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong")
+
+
+def _title_tags(markup: str | None, titled: set[str] | None) -> tuple[str, ...]:
+    """The tags `_title_candidates` must visit: all of `_TITLE_TAGS`, or, given the page's serialized markup
+    and the names of its elements with a title-naming class or id (`_checked_names`), only the headings it
+    holds and those names (the rest of a page's paragraphs and cells are never looked at)."""
+    if markup is None or titled is None:
+        return _TITLE_TAGS
+    return tuple(tag for tag in _TITLE_TAGS if tag in titled or (tag[0] == "h" and f"<{tag}" in markup))
+
+
+def _title_candidates(root: etree._Element, markup: str | None = None, titled: set[str] | None = None) -> Iterator[str]:
+    """Title candidates in the order they are tried; `markup` and `titled` (see `_title_tags`) only narrow
+    the elements visited."""
     found: list[str] = []
     for meta in root.iter("meta"):
         if (meta.get("name") or "").lower() in ("articletitle", "title") and meta.get("content"):
             found.append(meta.get("content") or "")
-    for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong"):
+    yield from (_clean(t) for t in found if "报告" in t or "年报" in t)
+    tags = _title_tags(markup, titled)
+    for el in root.iter(*tags) if tags else ():
         # the tag filter matches libxml2's lower-case names: a heading starts with h; any other element
         # counts only by its class or id, which most have not
         if el.tag[0] != "h":
@@ -279,23 +303,25 @@ def _title_candidates(root: etree._Element) -> list[str]:
             if "title" not in named and "biaoti" not in named:
                 continue
         text = _clean(_text_content(el))
-        if 0 < len(text) <= 80:
-            found.append(text)
+        if 0 < len(text) <= 80 and ("报告" in text or "年报" in text):
+            yield _clean(text)
     title_el = root.find(".//title")
     if title_el is not None:
         text = _clean(_text_content(title_el))
-        found.extend(p for p in _TITLE_SEPARATORS.split(text) if p)
+        found = [p for p in _TITLE_SEPARATORS.split(text) if p]
         found.append(text)
-    return [_clean(t) for t in found if "报告" in t or "年报" in t]
+        yield from (_clean(t) for t in found if "报告" in t or "年报" in t)
 
 
-def best_title(root: etree._Element) -> str | None:
+def best_title(root: etree._Element, markup: str | None = None, titled: set[str] | None = None) -> str | None:
     """The first candidate naming both agency and year, else None.
 
     A title naming only the year ("2024年政府信息公开工作年度报告" under an agency line) is not returned:
     `metadata.agency_and_year` tries the title first and would then miss the agency printed above it.
+    `markup` (the page's `etree.tostring`) and `titled` (`_checked_names`), when the caller has them, let the
+    search skip elements that cannot be candidates.
     """
-    for text in _title_candidates(root):
+    for text in _title_candidates(root, markup, titled):
         agency, year = metadata.agency_and_year([text])
         if agency and year:
             return text
@@ -370,6 +396,8 @@ def _grid_rows(table: etree._Element) -> list[str]:
             c += colspan
             if c > width:
                 width = c
+    if not raw:  # a table without cells (`<table></table>`): joining no texts would still split into one
+        return []
     grid = dict(zip(placed, map(_joined_cell_text, _SPACES.sub(" ", _CELL.join(raw)).split(_CELL)), strict=True))
     lines = []
     for r in range(len(rows)):
@@ -449,7 +477,211 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
         table.text = f"{_BREAK}{_TABLE}{live}{_BREAK}"
         live += 1
     lines: list[str] = []
-    for part in _SPACES.sub(" ", _text_content(walk_root)).split(_BREAK):
+    for part in _collapse(_text_content(walk_root)).split(_BREAK):
+        if part.startswith(_TABLE):
+            lines.extend(grids[int(part[1:])])
+            continue
+        part = _join_words(part.strip())
+        if part:
+            lines.append(part)
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# tree → lines, visiting only the elements that matter
+# --------------------------------------------------------------------------------------------
+# `_fast_lines` looks at every element of the page. `_lean_lines` gives the same lines looking only at the
+# elements that can change them: those that may be left out (found by their names, which the page's
+# serialized markup lists), data tables' rows and cells, and blocks and `<br>`s (found by lxml's tag filter).
+# `etree.tostring` writes the tree as XML, in C: each attribute after one space and in double quotes, no
+# raw `<` or `"` inside a value; so an attribute's name and its element's name can be read from the markup.
+
+#: attributes `_excluded` reads, as serialized (a style is looked at only if it could hide)
+_CHECKED_ATTRIBUTE = re.compile(r' (?:class|id|role|hidden)="')
+_STYLE_VALUE = re.compile(r' style="([^"]*)"')
+_TAG_NAME = re.compile(r"[^\s/>]*")
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9]*")
+#: the table structure tags: in a regular data table, only its sections, rows and cells
+_STRUCTURE_TAGS = ("thead", "tbody", "tfoot", "tr", "td", "th")
+#: what `_fast_lines` marks inside a regular data table's cells, and in the rest of the page
+_CELL_LINE_TAGS = tuple(sorted(_BLOCK_TAGS - {"table", *_STRUCTURE_TAGS})) + ("br",)
+_LINE_TAGS = tuple(sorted(_BLOCK_TAGS)) + ("br",)
+
+
+def _could_hide(styles: str) -> bool:
+    """Whether `_HIDDEN_STYLE` may match in these style values: they hold "none" or "dden" in any case (an
+    ASCII word: dropping other characters only adds matches)."""
+    ascii_lower = styles.encode("ascii", "ignore").lower()
+    return b"none" in ascii_lower or b"dden" in ascii_lower
+
+
+def _checked_names(markup: str) -> tuple[set[str], set[str]] | None:
+    """From the page's serialized markup: the names of the elements that may be left out (with a class, id,
+    role, hidden, or a style that could hide) and of those whose class or id names a title — supersets, as
+    text that reads like such an attribute counts too. None for a name lxml's tag filter cannot take."""
+    checked: set[str] = set()
+    titled: set[str] = set()
+    hits = [(m.start(), m.end()) for m in _CHECKED_ATTRIBUTE.finditer(markup)]
+    if _could_hide("\n".join(_STYLE_VALUE.findall(markup))):
+        hits += [(m.start(), -1) for m in _STYLE_VALUE.finditer(markup) if _could_hide(m.group(1))]
+    for start, value_start in hits:
+        name = _TAG_NAME.match(markup, markup.rfind("<", 0, start) + 1).group()  # type: ignore[union-attr]
+        if not name or name[0] == "!":
+            continue  # an end tag or a comment: text that reads like an attribute
+        if _PLAIN_NAME.fullmatch(name) is None:
+            return None
+        checked.add(name)
+        if value_start > 0 and markup[start + 1] in "ci":  # class or id
+            value = markup[value_start : markup.find('"', value_start)].lower()
+            if "title" in value or "biaoti" in value:
+                titled.add(name)
+    return checked, titled
+
+
+def _internal(el: etree._Element, tables: set[etree._Element]) -> bool:
+    """A section, own row or cell of one of the data `tables` (what `_grid_rows` reads, never walked)."""
+    tag = el.tag
+    if tag == "td" or tag == "th":
+        el = el.getparent()
+        if el is None or el.tag != "tr":
+            return False
+        tag = "tr"
+    parent = el.getparent()
+    if parent is None:
+        return False
+    if tag == "tr" and parent.tag in ("thead", "tbody", "tfoot"):
+        tag, parent = "thead", parent.getparent()
+        if parent is None:
+            return False
+    return tag in _STRUCTURE_TAGS and parent in tables
+
+
+def _mark(el: etree._Element) -> None:
+    """A `_BREAK` where `_Writer` ends a line: around a block's content, in place of a `<br>`."""
+    if el.tag == "br":
+        el.text = None
+        for child in list(el):
+            el.remove(child)
+    else:
+        text = el.text
+        el.text = _BREAK + text if text else _BREAK
+    tail = el.tail
+    el.tail = _BREAK + tail if tail else _BREAK
+
+
+def _mark_table(table: etree._Element) -> None:
+    """The marks `_fast_lines` writes inside a data table (around its cells' blocks, at each `<br>`)."""
+    rows = _own_rows(table)
+    internal = {table, *rows, *(child for child in table if child.tag in ("thead", "tbody", "tfoot"))}
+    for tr in rows:
+        internal.update(tr.iterchildren("td", "th"))
+    for el in list(table.iter(*_LINE_TAGS)):
+        if el not in internal:
+            _mark(el)
+
+
+def _table_lines(table: etree._Element) -> list[str]:
+    """`_grid_rows` of a data table after `_fast_lines`' marks, read with one text serialization: each cell's
+    tail becomes a `_CELL` mark, the text around rows and sections is dropped. A table holding anything but
+    sections, rows and cells where they belong (a caption, a row inside a cell, a comment) is read by
+    `_grid_rows`. Mutates the table."""
+    sections = [child for child in table if child.tag in ("thead", "tbody", "tfoot")]
+    rows = _own_rows(table)
+    cells = [list(tr.iterchildren("td", "th")) for tr in rows]
+    count = len(sections) + len(rows) + sum(map(len, cells))
+    if (
+        len(table) != len(sections) + len(list(table.iterchildren("tr")))
+        or any(len(section) != len(list(section.iterchildren("tr"))) for section in sections)
+        or any(len(tr) != len(row) for tr, row in zip(rows, cells, strict=True))
+        or len(list(table.iter(*_STRUCTURE_TAGS))) != count
+    ):
+        _mark_table(table)
+        return _grid_rows(table)
+    # every structure tag is a section, row or cell: the tag filter leaves them out of the marking
+    for el in list(table.iter(*_CELL_LINE_TAGS)):
+        _mark(el)
+    table.text = None
+    for section in sections:
+        section.text = section.tail = None
+    for tr, row in zip(rows, cells, strict=True):
+        tr.text = tr.tail = None
+        for cell in row:
+            cell.tail = _CELL
+    texts = _collapse(_text_content(table)).split(_CELL)
+    placed: list[tuple[int, int]] = []
+    raw: list[str] = []
+    occupied: set[tuple[int, int]] = set()
+    width = index = 0
+    for r, row in enumerate(cells):
+        column = 0
+        for cell in row:
+            text = texts[index]
+            index += 1
+            keys = cell.keys()
+            rowspan = colspan = 1
+            if keys:
+                if _hidden(cell):
+                    continue
+                if "rowspan" in keys:
+                    rowspan = _span(cell.get("rowspan"))
+                if "colspan" in keys:
+                    colspan = _span(cell.get("colspan"))
+            if occupied:
+                while (r, column) in occupied:
+                    column += 1
+            if rowspan > 1 or colspan > 1:
+                occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+            placed.append((r, column))
+            raw.append(text)
+            column += colspan
+            if column > width:
+                width = column
+    # `_joined_cell_text`, its first case inline: most cells hold one line without spaces
+    raw = [_joined_cell_text(text) if _BREAK in text else _join_words(text.strip()) for text in raw]
+    grid = [[""] * width for _ in rows]
+    for (r, column), text in zip(placed, raw, strict=True):
+        grid[r][column] = text
+    return ["\t".join(line) for line in grid if any(line)]
+
+
+def _collapse(text: str) -> str:
+    """`_SPACES.sub(" ", text)` by C string functions (the regex tests every character against its class)."""
+    for space in "\t\n\r\f\v\u00a0\u3000":
+        if space in text:
+            text = text.replace(space, " ")
+    return _SPACE_RUN.sub(" ", text) if "  " in text else text
+
+
+def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
+    """`_fast_lines(walk_root)`, visiting only the elements named in `checked` or `_EXCLUDED_TAGS` (for
+    exclusion), data tables' rows and cells, and blocks and `<br>`s. Mutates the tree."""
+    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    table_set = set(tables)
+    # exclusion decided on the untouched tree (chrome checks look at whole subtrees), then applied
+    excluded = [
+        el
+        for el in walk_root.iter(*(_EXCLUDED_TAGS | checked))
+        if not (el.tag in _STRUCTURE_TAGS and _internal(el, table_set)) and _excluded(el)
+    ]
+    if excluded and excluded[0] is walk_root:
+        return []
+    for el in excluded:
+        el.clear(keep_tail=True)
+        el.tag = _REMOVED
+    grids: list[list[str]] = []
+    for table in tables:
+        if table.tag != "table":
+            continue  # emptied as hidden
+        grids.append(_table_lines(table))
+        tail = table.tail
+        table.clear()
+        table.tail = tail
+        table.text = f"{_BREAK}{_TABLE}{len(grids) - 1}{_BREAK}"
+    # no data table's rows or cells are left in the tree: every block and `<br>` is marked
+    for el in list(walk_root.iter(*_LINE_TAGS)):
+        _mark(el)
+    lines: list[str] = []
+    for part in _collapse(_text_content(walk_root)).split(_BREAK):
         if part.startswith(_TABLE):
             lines.extend(grids[int(part[1:])])
             continue
@@ -470,15 +702,20 @@ def extract(data: bytes) -> Extracted:
         return Extracted(text="", encoding=encoding)
     if root is None:  # what `lxml.html.document_fromstring` raises ParserError for
         return Extracted(text="", encoding=encoding)
-    title = best_title(root)
+    markup = etree.tostring(root, encoding="unicode")
+    names = _checked_names(markup)
+    title = best_title(root, markup, None if names is None else names[1])
     body = root.find("body")
     walk_root = body if body is not None else root
-    all_text = _text_content(root)
-    if _BREAK in all_text or _TABLE in all_text or _CELL in all_text:
-        writer = _Writer()
-        writer.walk(walk_root)
-        writer.flush()
-        lines = writer.lines
+    if _BREAK in markup or _TABLE in markup or _CELL in markup:
+        all_text = _text_content(root)
+        if _BREAK in all_text or _TABLE in all_text or _CELL in all_text:
+            writer = _Writer()
+            writer.walk(walk_root)
+            writer.flush()
+            lines = writer.lines
+        else:
+            lines = _fast_lines(walk_root)
     else:
-        lines = _fast_lines(walk_root)
+        lines = _fast_lines(walk_root) if names is None else _lean_lines(walk_root, names[0])
     return Extracted(text="\n".join(lines) + "\n", encoding=encoding, title=title)
