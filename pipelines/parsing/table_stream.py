@@ -20,12 +20,16 @@ _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
-    """TEXT (`values` empty) or VALUES (`text` empty) taken from line `line`."""
+    """TEXT (`values` empty) or VALUES (`text` empty) taken from one line.
 
-    line: int
+    A piece does not know its line number: the pieces of a line are shared by every line with the same
+    text (see `_LINE_SPECS`), so they are immutable and `tokenize` keeps the line numbers beside them.
+    """
+
     text: str = ""
+    #: never mutated in place (shared): build a new piece to change them
     values: list[str] = field(default_factory=list)
     #: the values come from a grid row (tabs or pipes): empty strings are blank cells
     grid: bool = False
@@ -55,7 +59,7 @@ def _cell_kind(c: str) -> int:
     return kind
 
 
-def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing: bool = False) -> None:
+def _grid_pieces(cells: list[str], out: list[Piece], keep_trailing: bool = False) -> None:
     """Label cells, then the row's value cells. `keep_trailing`: the row's trailing blank cells are cells
     (a Markdown row is closed by its last pipe); elsewhere a trailing blank may be padding."""
     cells = [c.strip() for c in cells]
@@ -77,22 +81,22 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing
                 first_value = i
         for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(line_no, c.replace(" ", "") if " " in c else c, [], False, True, k))
+                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
     if values:
-        out.append(Piece(line_no, "", values, True, False, last_text + 1))
+        out.append(Piece("", values, True, False, last_text + 1))
 
 
-def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
+def _text_pieces(parts: list[str], lone_zero_ok: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
-            out.append(Piece(line_no, parts[0], [], False, True))
-            out.append(Piece(line_no, "", rest, False, False))
+            out.append(Piece(parts[0], [], False, True))
+            out.append(Piece("", rest, False, False))
             return
     text: list[str] = []
     values: list[str] = []
@@ -104,49 +108,47 @@ def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[P
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
             if text:
-                out.append(Piece(line_no, "".join(text), [], False, True))
+                out.append(Piece("".join(text), [], False, True))
                 text = []
             values.append(p)
         else:
             if values:
-                out.append(Piece(line_no, "", values, False, False))
+                out.append(Piece("", values, False, False))
                 values = []
             text.append(p)
     if text:
-        out.append(Piece(line_no, "".join(text), [], False, True))
+        out.append(Piece("".join(text), [], False, True))
     if values:
-        out.append(Piece(line_no, "", values, False, False))
+        out.append(Piece("", values, False, False))
 
 
-#: a line's pieces without their line number: (text, values, grid, is_text, first_cell) each
-_Spec = tuple[tuple[str, list[str], bool, bool, int], ...]
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
-#: bounded, because damaged input may vary without end. The value lists are shared: never mutated in place.
-_LINE_SPECS: dict[str, _Spec] = {}
+#: bounded, because damaged input may vary without end. The pieces are immutable and shared.
+_LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
 _MAX_LINE_SPECS = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
 _MAX_MEMO_CHARS = 200
 
 
-def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
-    """Append the pieces of lines[i] (end: the region's end, for looking ahead)."""
+def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
+    """The pieces of lines[i] (end: the region's end, for looking ahead)."""
     stripped = lines[i].strip()
     if not stripped:
-        return
+        return ()
     if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
-        out.append(Piece(i, "", [stripped], False, False))
-        return
+        return (Piece("", [stripped], False, False),)
     if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
-        return
+        return ()
+    out: list[Piece] = []
     if stripped.startswith("|"):
         cells = stripped.strip("|").split("|")
         if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
-            return
-        _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
+            return ()
+        _grid_pieces(cells, out, keep_trailing=stripped.endswith("|"))
     elif "\t" in stripped:
-        _grid_pieces(lines[i].split("\t"), i, out)  # leading blank cells keep the columns in place
+        _grid_pieces(lines[i].split("\t"), out)  # leading blank cells keep the columns in place
     elif " " not in stripped and not is_number(stripped):
-        out.append(Piece(i, stripped, [], False, True))  # a label or a label fragment
+        out.append(Piece(stripped, [], False, True))  # a label or a label fragment
     else:
         parts = stripped.split()
         lone_zero_ok = True
@@ -155,13 +157,16 @@ def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
             # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
             nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
             lone_zero_ok = not _is_vertical_char(nxt)
-        _text_pieces(parts, i, lone_zero_ok, out)
+        _text_pieces(parts, lone_zero_ok, out)
+    return tuple(out)
 
 
-def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
-    """The pieces of lines[start:end], in reading order."""
-    out: list[Piece] = []
-    append = out.append
+def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[int]]:
+    """The pieces of lines[start:end], in reading order, and the line index of each piece."""
+    pieces: list[Piece] = []
+    line_of: list[int] = []
+    add_piece = pieces.append
+    add_line = line_of.append
     specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
         line = lines[i]
@@ -169,15 +174,14 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
             continue
         spec = specs.get(line)
         if spec is None:
-            if line.strip() == "无":  # depends on the lines after it: not memoised
-                _line_pieces(lines, i, end, out)
-                continue
-            own: list[Piece] = []
-            _line_pieces(lines, i, end, own)
-            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
-                specs[line] = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
-            out += own
-            continue
-        for text, values, grid, is_text, first_cell in spec:
-            append(Piece(i, text, values, grid, is_text, first_cell))
-    return out
+            spec = _line_pieces(lines, i, end)
+            # a lone 无 depends on the lines after it: not memoised
+            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS and line.strip() != "无":
+                specs[line] = spec
+        if len(spec) == 1:  # most lines: one label, one run of figures or one cell
+            add_piece(spec[0])
+            add_line(i)
+        elif spec:
+            pieces += spec
+            line_of += [i] * len(spec)
+    return pieces, line_of

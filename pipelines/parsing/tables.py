@@ -380,7 +380,9 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
     return {code: table[code] for code in codes if code in table}
 
 
-def _read_applications(pieces: list[Piece], template: str, problems: list[str], lines: list[str]) -> Table3:
+def _read_applications(
+    pieces: list[Piece], line_of: list[int], template: str, problems: list[str], lines: list[str]
+) -> Table3:
     matcher = application_matcher(template)
     codes = [r.code for r in APPLICATION_ROWS[template]]
     anchors = _anchors(_label_events(pieces, matcher), pieces)
@@ -389,7 +391,7 @@ def _read_applications(pieces: list[Piece], template: str, problems: list[str], 
         return {}
     columns = _table3_columns(pieces)
     width = len(columns)
-    problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, lines, width))
+    problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, line_of, lines, width))
     blocks = _blocks(pieces, anchors, len(codes))
     first_column = _header_column(pieces, APPLICANT_COLUMNS[0].label)
     options: list[list[tuple[str, Reading]]] = []
@@ -610,7 +612,7 @@ def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
     }
 
 
-def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
+def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) -> Table4:
     n_out = len(APPEAL_OUTCOME_CODES)
     n = len(PROCEEDING_CODES) * n_out
     # one labelled row per proceeding ("行政复议 | 0 | 0 | …")
@@ -618,7 +620,7 @@ def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
     labelled: dict[int, list[str]] = {}
     for pos, p in enumerate(pieces[:-1]):
         nxt = pieces[pos + 1]
-        if p.is_text and not nxt.is_text and nxt.line == p.line and len(nxt.values) >= n_out:
+        if p.is_text and not nxt.is_text and line_of[pos + 1] == line_of[pos] and len(nxt.values) >= n_out:
             row = matcher.match(p.text)
             if row is not None and row not in labelled:
                 labelled[row] = _fit_grid(nxt.values, n_out)[:n_out] if nxt.grid else nxt.values[:n_out]
@@ -673,15 +675,15 @@ def extract_tables(lines: list[str], template: str) -> Tables:
     out = Tables()
     r2, r3, r4 = _regions(lines, template)
     if r2[1] > r2[0]:
-        out.proactive = _read_proactive(tokenize(lines, *r2), template, out.problems)
+        out.proactive = _read_proactive(tokenize(lines, *r2)[0], template, out.problems)
     else:
         out.problems.append("table 2 (主动公开政府信息情况) not found")
     if r3[1] > r3[0]:
-        out.applications = _read_applications(tokenize(lines, *r3), template, out.problems, lines)
+        out.applications = _read_applications(*tokenize(lines, *r3), template, out.problems, lines)
     else:
         out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
     if r4[1] > r4[0]:
-        out.appeals = _read_appeals(tokenize(lines, *r4), out.problems)
+        out.appeals = _read_appeals(*tokenize(lines, *r4), out.problems)
     else:
         out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
