@@ -130,54 +130,59 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 # ---------------------------------------------------------------------------------------------------
 # Anchors and blocks (shared by tables 2 and 3)
 # ---------------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class _Label:
-    row: int
-    pos: int  # index in the piece stream
+#: label events or anchors: the rows they label and their positions in the piece stream (parallel lists)
+_Labels = tuple[list[int], list[int]]
+#: a memo miss in `LabelMatcher.known`
+_UNSEEN = -1
 
 
-def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
-    events: list[_Label] = []
+def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
+    rows: list[int] = []
+    positions: list[int] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
+    known = matcher.known.get
     matched = matcher.match
+    last = len(pieces) - 1
     for pos, p in enumerate(pieces):
         if not p.is_text:
             pending = None
             after_label = False
             continue
-        row = matched(p.text)
+        text = p.text
+        row = known(text, _UNSEEN)
+        if row == _UNSEEN:
+            row = matched(text)
         if row is None and pending is not None:
-            row = matched(pending + p.text)
-        if row is None and not after_label and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
-            row = matcher.fuzzy(p.text)
+            row = matched(pending + text)
+        if row is None and not after_label and pos < last and not pieces[pos + 1].is_text:
+            row = matcher.fuzzy(text)
         if row is None:
-            pending = None if after_label else p.text
+            pending = None if after_label else text
         else:
             pending = None
             after_label = True
-            events.append(_Label(row, pos))
-    return events
+            rows.append(row)
+            positions.append(pos)
+    return rows, positions
 
 
-def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
+def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     """Heaviest subsequence of label events whose rows strictly increase (the printed order).
 
     A label followed by figures weighs more: a label printed out of place after the table's
     figures (pdftotext) or a column header that happens to read like a row label loses against the
     labels that carry figures.
     """
-    n = len(events)
-    if not n:
-        return []
-    rows = [ev.row for ev in events]
-    if all(a < b for a, b in itertools.pairwise(rows)):
-        return list(events)  # already in printed order (the common case): every label is an anchor
+    rows, positions = events
+    n = len(rows)
+    if rows == sorted(set(rows)):
+        return events  # already in printed order (the common case): every label is an anchor
     # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
     weight = [1] * n
-    for i, ev in enumerate(events):
-        stop = events[i + 1].pos if i + 1 < n else len(pieces)
-        for p in pieces[ev.pos + 1 : stop]:
+    for i in range(n):
+        stop = positions[i + 1] if i + 1 < n else len(pieces)
+        for p in pieces[positions[i] + 1 : stop]:
             if not p.is_text:
                 weight[i] = 3
                 break
@@ -192,11 +197,12 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
                 top, arg = best[j] + wi, j
         best[i], parent[i] = top, arg
     i = max(range(n), key=best.__getitem__)
-    out: list[_Label] = []
+    chosen: list[int] = []
     while i >= 0:
-        out.append(events[i])
+        chosen.append(i)
         i = parent[i]
-    return out[::-1]
+    chosen.reverse()
+    return [rows[i] for i in chosen], [positions[i] for i in chosen]
 
 
 @dataclass(slots=True)
@@ -204,6 +210,7 @@ class _Block:
     rows: list[int]  # row indices, in printed order, up to the row before the next anchor
     groups: list[Piece]  # VALUES pieces
     labels_first: bool  # several labels printed before any of their figures
+    # The fields below are read only for labels-first blocks (empty in the others):
     #: the rows from the block's first to its last label (a labels-first block's own rows)
     labelled: list[int] = field(default_factory=list)
     #: the figures as runs uninterrupted by text (pdfminer prints a column header before each item's run)
@@ -212,24 +219,28 @@ class _Block:
     before: list[int] = field(default_factory=list)
 
 
-def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
+def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
+    rows, positions = anchors
+    n = len(rows)
+    ends = [*positions[1:], len(pieces)]
     blocks: list[_Block] = []
     k = 0
-    n = len(anchors)
     while k < n:
-        first = anchors[k]
         j = k
         while True:
-            stop = anchors[j + 1].pos if j + 1 < n else len(pieces)
-            groups = [p for p in pieces[anchors[j].pos + 1 : stop] if not p.is_text]
+            groups = [p for p in pieces[positions[j] + 1 : ends[j]] if not p.is_text]
             if groups or j + 1 >= n:
                 break
             j += 1
-        next_row = anchors[j + 1].row if j + 1 < n else n_rows
-        runs = _figure_runs(pieces[anchors[j].pos + 1 : stop]) if j > k else []
-        before = list(range(anchors[k - 1].row + 1 if k else 0, first.row))
-        labelled = list(range(first.row, anchors[j].row + 1))
-        blocks.append(_Block(list(range(first.row, next_row)), groups, j > k, labelled, runs, before))
+        first = rows[k]
+        next_row = rows[j + 1] if j + 1 < n else n_rows
+        own = [first] if next_row == first + 1 else list(range(first, next_row))
+        if j == k:  # the anchor's own figures follow it (the common case)
+            blocks.append(_Block(own, groups, False))
+        else:
+            runs = _figure_runs(pieces[positions[j] + 1 : ends[j]])
+            before = list(range(rows[k - 1] + 1 if k else 0, first))
+            blocks.append(_Block(own, groups, True, list(range(first, rows[j] + 1)), runs, before))
         k = j + 1
     return blocks
 
@@ -256,7 +267,7 @@ _CLEAR_MARGIN = 3
 
 def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
     # the header may come after the labels (pdfminer) and be broken into pieces (小 / 计)
-    text = "".join(p.text for p in pieces if p.is_text)
+    text = "".join([p.text for p in pieces])  # (VALUES pieces have no text)
     if any(alias in text for alias in LEGAL_PERSON_SUBTOTAL.aliases):
         return (*COLUMN_CODES[:6], LEGAL_PERSON_SUBTOTAL.code, COLUMN_CODES[6])
     return COLUMN_CODES
@@ -282,8 +293,13 @@ def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
 
 
 def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str]:
+    """The block's figures in printed order (grid rows fitted to `width`). The list may be a piece's own
+    value list: never mutated."""
+    groups = block.groups
+    if len(groups) == 1 and not groups[0].grid:
+        return groups[0].values
     out: list[str] = []
-    for g in block.groups:
+    for g in groups:
         if g.grid:
             fitted = _aligned(g, width, first_column) if len(block.groups) == len(block.rows) else None
             if fitted is None:
@@ -297,6 +313,8 @@ def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str
 
 
 def _row_major(rows: list[int], values: list[str], width: int) -> Reading:
+    if len(rows) == 1:  # most blocks: one labelled row
+        return {rows[0]: values[:width]} if values else {}
     return {r: values[i * width : (i + 1) * width] for i, r in enumerate(rows) if i * width < len(values)}
 
 
@@ -386,7 +404,7 @@ def _read_applications(
     matcher = application_matcher(template)
     codes = [r.code for r in APPLICATION_ROWS[template]]
     anchors = _anchors(_label_events(pieces, matcher), pieces)
-    if not anchors:
+    if not anchors[0]:
         problems.append("table 3: no row label of the national format found")
         return {}
     columns = _table3_columns(pieces)
@@ -503,7 +521,7 @@ def _proactive_runs(
 def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> dict[str, Cell]:
     matcher, rows = proactive_matcher(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
-    if not anchors:
+    if not anchors[0]:
         problems.append("table 2: no subject label of the national format found")
         return {}
     raw: dict[int, list[str]] = {}
