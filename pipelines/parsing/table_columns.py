@@ -14,7 +14,6 @@ import re
 from pipelines.parsing.table_stream import Piece
 
 _TOKEN = re.compile(r"\S+")
-_WIDE_GAP = "  "  # fixed-width layouts separate cells by runs of spaces
 #: a reference row further than this many lines away is on another page or another table
 _MAX_DISTANCE = 30
 #: more blanks than this in one row are not guessed
@@ -77,22 +76,16 @@ def align_short_rows(pieces: list[Piece], line_of: list[int], lines: list[str], 
     Replaces the short VALUES pieces in `pieces` (line_of: each piece's line index); returns a description
     of each row padded (for `problems`).
     """
-    short = [
-        k
-        for k, p in enumerate(pieces)
-        if not p.is_text
-        and not p.grid
-        and width - _MAX_BLANKS <= len(p.values) < width
-        and _WIDE_GAP in lines[line_of[k]].strip()
-    ]
-    if not short:
-        return []
-    full = [
-        k
-        for k, p in enumerate(pieces)
-        if not p.is_text and not p.grid and len(p.values) == width and _WIDE_GAP in lines[line_of[k]].strip()
-    ]
-    if not full:
+    short: list[int] = []  # positions of the short rows
+    full: list[int] = []  # positions of the complete rows
+    for k, p in enumerate(pieces):
+        if p.fixed_width:
+            n = len(p.values)
+            if n == width:
+                full.append(k)
+            elif width - _MAX_BLANKS <= n < width:
+                short.append(k)
+    if not short or not full:
         return []
     measured = []  # (line index, char spans, display spans) of the complete rows
     for k in full:
@@ -118,7 +111,7 @@ def align_short_rows(pieces: list[Piece], line_of: list[int], lines: list[str], 
         placed = [""] * width
         for v, c in zip(p.values, cols, strict=True):
             placed[c] = v
-        pieces[k] = Piece(p.text, placed, p.grid, p.is_text, p.first_cell)
+        pieces[k] = Piece(p.text, placed, p.grid, p.is_text, p.first_cell, p.fixed_width)
         blanks = [str(c + 1) for c in range(width) if c not in cols]
         notes.append(f"line {line_no + 1}: blank cell(s) in column {', '.join(blanks)} placed by position")
     return notes

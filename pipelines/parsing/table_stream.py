@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pipelines.parsing.table_cells import is_number
 
 _PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
+#: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
+_WIDE_GAP = "  "
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -37,6 +39,8 @@ class Piece:
     is_text: bool = True
     #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
     first_cell: int = -1
+    #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
+    fixed_width: bool = False
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -90,13 +94,13 @@ def _grid_pieces(cells: list[str], out: list[Piece], keep_trailing: bool = False
         out.append(Piece("", values, True, False, last_text + 1))
 
 
-def _text_pieces(parts: list[str], lone_zero_ok: bool, out: list[Piece]) -> None:
+def _text_pieces(parts: list[str], lone_zero_ok: bool, fixed_width: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
             out.append(Piece(parts[0], [], False, True))
-            out.append(Piece("", rest, False, False))
+            out.append(Piece("", rest, False, False, -1, fixed_width))
             return
     text: list[str] = []
     values: list[str] = []
@@ -113,13 +117,13 @@ def _text_pieces(parts: list[str], lone_zero_ok: bool, out: list[Piece]) -> None
             values.append(p)
         else:
             if values:
-                out.append(Piece("", values, False, False))
+                out.append(Piece("", values, False, False, -1, fixed_width))
                 values = []
             text.append(p)
     if text:
         out.append(Piece("".join(text), [], False, True))
     if values:
-        out.append(Piece("", values, False, False))
+        out.append(Piece("", values, False, False, -1, fixed_width))
 
 
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
@@ -157,7 +161,7 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
             # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
             nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
             lone_zero_ok = not _is_vertical_char(nxt)
-        _text_pieces(parts, lone_zero_ok, out)
+        _text_pieces(parts, lone_zero_ok, _WIDE_GAP in stripped, out)
     return tuple(out)
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
@@ -75,8 +75,10 @@ _Heads = list[tuple[int, str]]
 
 def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
     for i, c in heads:
-        if i >= start and len(c) <= max_len and any(h in c for h in headings):
-            return i
+        if i >= start and len(c) <= max_len:
+            for h in headings:
+                if h in c:
+                    return i
     return None
 
 
@@ -84,22 +86,36 @@ def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len:
 _REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|主要问题|需要报告")
 
 
+#: heading line -> its compact text. Only texts without figures are kept (the national headings, which
+#: recur in every report); bounded, because damaged input may vary without end.
+_HEADING_TEXTS: dict[str, str] = {}
+_MAX_HEADING_TEXTS = 10_000
+
+
 def _heading_texts(lines: list[str]) -> _Heads:
     """Compact text of the lines that may be headings or boundary rows (only those: the narrative between
     them is never looked at again)."""
     out: _Heads = []
     text = "\n".join(lines)
-    last, line_no, at = -1, 0, 0
-    for m in _REGION_WORDS.finditer(text):
+    known = _HEADING_TEXTS
+    search = _REGION_WORDS.search
+    line_no, at = 0, 0
+    m = search(text)
+    while m is not None:
         line_no += text.count("\n", at, m.start())  # few matches: counting newlines beats an index
-        at = m.start()
-        if line_no != last:
-            last = line_no
-            line = lines[line_no]
-            if len(line) <= 80 or "结转下年度" in line or "行政复议" in line:
+        line = lines[line_no]
+        if len(line) <= 80 or "结转下年度" in line or "行政复议" in line:
+            c = known.get(line)
+            if c is None:
                 c = compact(line)
-                if c:
-                    out.append((line_no, c))
+                if c.isalpha() and len(known) < _MAX_HEADING_TEXTS:
+                    known[line] = c
+            if c:
+                out.append((line_no, c))
+        at = text.find("\n", m.start())  # the line's other words add nothing: on to the next line
+        if at < 0:
+            break
+        m = search(text, at)
     return out
 
 
@@ -518,6 +534,16 @@ def _proactive_runs(
     return True
 
 
+@cache
+def _proactive_keys(template: str) -> list[list[tuple[str, bool]]]:
+    """Per table-2 row (as `proactive_matcher` numbers them): the record key of each metric cell, and
+    whether the cell is an amount."""
+    return [
+        [(f"{item}|{subject}|{metric}", metric in AMOUNT_METRICS) for metric in metrics]
+        for item, subject, metrics in proactive_matcher(template)[1]
+    ]
+
+
 def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> dict[str, Cell]:
     matcher, rows = proactive_matcher(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
@@ -561,12 +587,14 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         if i < len(values):
             problems.append(f"table 2: {len(values) - i} surplus figures after {rows[block.rows[-1]][1]} ignored")
     out: dict[str, Cell] = {}
-    for r, (item, subject, metrics) in enumerate(rows):
-        if r not in raw:
+    for r, keys in enumerate(_proactive_keys(template)):
+        texts = raw.get(r)
+        if texts is None:
             continue
-        cells = raw[r] + [""] * (len(metrics) - len(raw[r]))
-        for metric, text in zip(metrics, cells, strict=False):
-            out[f"{item}|{subject}|{metric}"] = read_cell(text, amount=metric in AMOUNT_METRICS)
+        for (key, amount), text in zip(keys, texts, strict=False):
+            out[key] = read_cell(text, amount)
+        for key, amount in keys[len(texts) :]:  # figures missing at the row's end: blank cells
+            out[key] = read_cell("", amount)
     missing = [rows[r][1] for r in range(len(rows)) if r not in raw]
     if missing:
         problems.append("table 2: no figures found for " + ", ".join(missing))
@@ -576,10 +604,17 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
 # ---------------------------------------------------------------------------------------------------
 # Table 4
 # ---------------------------------------------------------------------------------------------------
-def _appeals_from(values: list[str], order: Callable[[int, int], int]) -> Table4:
+#: where each proceeding's outcome cells are among the printed figures: row by row, column by column
+_Layout = tuple[tuple[int, ...], ...]
+_N_PROCEEDINGS, _N_OUTCOMES = len(PROCEEDING_CODES), len(APPEAL_OUTCOME_CODES)
+_BY_ROW: _Layout = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_COLUMN: _Layout = tuple(tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+
+
+def _appeals_from(values: list[str], layout: _Layout) -> Table4:
     return {
-        p: {o: read_cell(values[order(i, j)]) for j, o in enumerate(APPEAL_OUTCOME_CODES)}
-        for i, p in enumerate(PROCEEDING_CODES)
+        p: dict(zip(APPEAL_OUTCOME_CODES, read_cells([values[k] for k in at]), strict=True))
+        for p, at in zip(PROCEEDING_CODES, layout, strict=True)
     }
 
 
@@ -657,7 +692,7 @@ def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) 
     if len(values) == n - 1 and not any(g.grid for g in groups):
         # free text cannot print a blank cell: place it where the totals add up (the last cell if none)
         candidates = [[*values[:k], "", *values[k:]] for k in (n - 1, *range(n - 1))]
-        scored = [(_appeal_breaches(_appeals_from(c, lambda i, j: i * n_out + j)), c) for c in candidates]
+        scored = [(_appeal_breaches(_appeals_from(c, _BY_ROW)), c) for c in candidates]
         best = min(scored, key=lambda sc: sc[0])
         values = best[1] if best[0] < scored[0][0] else candidates[0]
         k = values.index("")
@@ -671,10 +706,10 @@ def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) 
     elif len(values) > n:
         problems.append(f"table 4: {len(values) - n} surplus figures ignored")
         values = values[:n]
-    row_major = _appeals_from(values, lambda i, j: i * n_out + j)
+    row_major = _appeals_from(values, _BY_ROW)
     if _appeal_breaches(row_major) == 0:
         return row_major
-    column_major = _appeals_from(values, lambda i, j: j * len(PROCEEDING_CODES) + i)
+    column_major = _appeals_from(values, _BY_COLUMN)
     if _appeal_breaches(column_major) == 0:
         problems.append("table 4 read column by column (the row-by-row reading breaks 总计)")
         return column_major
