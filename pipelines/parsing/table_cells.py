@@ -60,6 +60,14 @@ def read_cells(raws: list[str]) -> list[Cell]:
     return out  # type: ignore[return-value]
 
 
+def read_row(columns: tuple[str, ...], raws: list[str]) -> dict[str, Cell]:
+    """Column code -> `read_cell` of the count cell printed under it (cells beyond the columns are left)."""
+    row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))
+    if all(row.values()):  # every text seen before (the common case)
+        return row  # type: ignore[return-value]
+    return dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
+
+
 def read_value(raw: str, amount: bool = False) -> Cell:
     """The cell value of a printed figure; `amount` cells are 万元 floats, the others integer counts.
 

@@ -27,7 +27,7 @@ from functools import cache
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
-from pipelines.parsing.table_cells import read_cell, read_cells
+from pipelines.parsing.table_cells import read_cell, read_cells, read_row
 from pipelines.parsing.table_columns import align_short_rows
 from pipelines.parsing.table_labels import (
     LabelMatcher,
@@ -347,6 +347,8 @@ def _block_readings(
 ) -> tuple[list[tuple[str, Reading]], list[str]]:
     """Candidate readings of a block (best guess first) and problems that hold for all of them."""
     values = _block_values(block, width, first_column)
+    if not block.labels_first and len(block.rows) == 1 and len(values) == width:
+        return [("row by row", {block.rows[0]: values[:]})], []  # one row, its figures complete: most blocks
     if block.labels_first and len(values) == len(block.labelled) * width:
         block.rows = block.labelled
     elif block.labels_first and block.before and len(values) == (len(block.before) + len(block.labelled)) * width:
@@ -410,7 +412,7 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
                 continue
             if len(cells) < width:
                 cells = list(cells) + [""] * (width - len(cells))
-            table[codes[r]] = dict(zip(columns, read_cells(cells), strict=False))
+            table[codes[r]] = read_row(columns, cells)
     return {code: table[code] for code in codes if code in table}
 
 
