@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 
 from pipelines.parsing.table_cells import is_number
 
@@ -129,7 +128,7 @@ def _text_pieces(parts: list[str], lone_zero_ok: bool, fixed_width: bool, out: l
 
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
 #: bounded, because damaged input may vary without end. The pieces are immutable and shared.
-_LINE_SPECS: dict[str, tuple[Piece, ...]] = {"": ()}
+_LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
 _MAX_LINE_SPECS = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
 _MAX_MEMO_CHARS = 200
@@ -168,18 +167,25 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
 
 def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[int]]:
     """The pieces of lines[start:end], in reading order, and the line index of each piece."""
-    window = lines[start:end]
+    pieces: list[Piece] = []
+    line_of: list[int] = []
+    add_piece = pieces.append
+    add_line = line_of.append
     specs = _LINE_SPECS
-    # the lines' memoised pieces in one C-level pass; only lines not seen before are split here
-    found = list(map(specs.get, window))
-    if None in found:
-        for k, spec in enumerate(found):
-            if spec is None:
-                line = window[k]
-                found[k] = spec = _line_pieces(lines, start + k, end)
-                # a lone 无 depends on the lines after it: not memoised
-                if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS and line.strip() != "无":
-                    specs[line] = spec
-    pieces = list(chain.from_iterable(found))
-    line_of = list(chain.from_iterable(map(repeat, range(start, start + len(window)), map(len, found))))
+    for i in range(start, min(end, len(lines))):
+        line = lines[i]
+        if not line:  # lines are right-stripped: most blank lines are empty
+            continue
+        spec = specs.get(line)
+        if spec is None:
+            spec = _line_pieces(lines, i, end)
+            # a lone 无 depends on the lines after it: not memoised
+            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS and line.strip() != "无":
+                specs[line] = spec
+        if len(spec) == 1:  # most lines: one label, one run of figures or one cell
+            add_piece(spec[0])
+            add_line(i)
+        elif spec:
+            pieces += spec
+            line_of += [i] * len(spec)
     return pieces, line_of
