@@ -24,6 +24,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
@@ -150,6 +151,7 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
 _UNSEEN = -1
+_TEXT_OF = attrgetter("text")
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -281,20 +283,26 @@ Reading = dict[int, list[str]]  # row index -> raw cells
 _CLEAR_MARGIN = 3
 
 
-def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
+def _table3_columns(texts: list[str]) -> tuple[str, ...]:
+    """The columns, from the pieces' texts (empty for VALUES pieces)."""
     # the header may come after the labels (pdfminer) and be broken into pieces (小 / 计)
-    text = "".join([p.text for p in pieces])  # (VALUES pieces have no text)
+    text = "".join(texts)
     if any(alias in text for alias in LEGAL_PERSON_SUBTOTAL.aliases):
         return (*COLUMN_CODES[:6], LEGAL_PERSON_SUBTOTAL.code, COLUMN_CODES[6])
     return COLUMN_CODES
 
 
-def _header_column(pieces: list[Piece], label: str) -> int:
-    """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs."""
-    for p in pieces:
-        if p.is_text and p.first_cell >= 0 and p.text == label:
-            return p.first_cell
-    return -1
+def _header_column(pieces: list[Piece], texts: list[str], label: str) -> int:
+    """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs.
+    (`texts`: the pieces' texts, searched by `list.index`.)"""
+    pos = -1
+    while True:
+        try:
+            pos = texts.index(label, pos + 1)
+        except ValueError:
+            return -1
+        if pieces[pos].first_cell >= 0:  # a grid cell
+            return pieces[pos].first_cell
 
 
 def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
@@ -425,11 +433,12 @@ def _read_applications(
     if not anchors[0]:
         problems.append("table 3: no row label of the national format found")
         return {}
-    columns = _table3_columns(pieces)
+    texts = list(map(_TEXT_OF, pieces))
+    columns = _table3_columns(texts)
     width = len(columns)
     problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, line_of, lines, width))
     blocks = _blocks(pieces, anchors, len(codes))
-    first_column = _header_column(pieces, APPLICANT_COLUMNS[0].label)
+    first_column = _header_column(pieces, texts, APPLICANT_COLUMNS[0].label)
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
         readings, block_problems = _block_readings(block, width, codes, first_column)
