@@ -152,6 +152,7 @@ _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
 _UNSEEN = -1
 _TEXT_OF = attrgetter("text")
+_VALUE_OF = attrgetter("value")
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -424,11 +425,16 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
     return {code: table[code] for code in codes if code in table}
 
 
+@cache
+def _application_codes(template: str) -> list[str]:
+    return [r.code for r in APPLICATION_ROWS[template]]
+
+
 def _read_applications(
     pieces: list[Piece], line_of: list[int], template: str, problems: list[str], lines: list[str]
 ) -> Table3:
     matcher = application_matcher(template)
-    codes = [r.code for r in APPLICATION_ROWS[template]]
+    codes = _application_codes(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
     if not anchors[0]:
         problems.append("table 3: no row label of the national format found")
@@ -753,7 +759,8 @@ def extract_tables(lines: list[str], template: str) -> Tables:
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
     for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
         for outer, cells in grid.items():
-            texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
+            if None in map(_VALUE_OF, cells.values()):  # (a C-level pass: most rows have no blank)
+                texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
     if texts:
         out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
     return out
