@@ -22,12 +22,13 @@ _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Piece:
     """TEXT (`values` empty) or VALUES (`text` empty) taken from one line.
 
     A piece does not know its line number: the pieces of a line are shared by every line with the same
-    text (see `_LINE_SPECS`), so they are immutable and `tokenize` keeps the line numbers beside them.
+    text (see `_LINE_SPECS`), so they are never modified (build a new one instead; not `frozen`, which
+    makes building one twice as slow) and `tokenize` keeps the line numbers beside them.
     """
 
     text: str = ""
@@ -94,7 +95,7 @@ def _grid_pieces(cells: list[str], out: list[Piece], keep_trailing: bool = False
         out.append(Piece("", values, True, False, last_text + 1))
 
 
-def _text_pieces(parts: list[str], lone_zero_ok: bool, fixed_width: bool, out: list[Piece]) -> None:
+def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
@@ -106,8 +107,6 @@ def _text_pieces(parts: list[str], lone_zero_ok: bool, fixed_width: bool, out: l
     values: list[str] = []
     for i, p in enumerate(parts):
         numeric = is_number(p)
-        if numeric and not lone_zero_ok:
-            numeric = False  # 无 as one character of a label printed vertically
         if numeric and i == 0 and len(parts) > 1 and not is_number(parts[1]) and p.isdigit() and len(p) <= 2:
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
@@ -155,14 +154,22 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
         out.append(Piece(stripped, [], False, True))  # a label or a label fragment
     else:
         parts = stripped.split()
-        lone_zero_ok = True
         if len(parts) == 1 and parts[0] == "无":
-            # 无 alone on a line: a zero cell, unless it starts a label printed one character per
-            # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
-            nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
-            lone_zero_ok = not _is_vertical_char(nxt)
-        _text_pieces(parts, lone_zero_ok, _WIDE_GAP in stripped, out)
+            return _lone_wu(lines, i, end)
+        _text_pieces(parts, _WIDE_GAP in stripped, out)
     return tuple(out)
+
+
+#: the two readings of 无 alone on a line (shared, like every line's pieces)
+_LONE_ZERO = (Piece("", ["无"], False, False),)
+_LONE_CHARACTER = (Piece("无", [], False, True),)
+
+
+def _lone_wu(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
+    """无 alone on lines[i]: a zero cell, unless it starts a label printed one character per line
+    (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count."""
+    nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
+    return _LONE_CHARACTER if _is_vertical_char(nxt) else _LONE_ZERO
 
 
 def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[int]]:
@@ -178,10 +185,12 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
             continue
         spec = specs.get(line)
         if spec is None:
-            spec = _line_pieces(lines, i, end)
-            # a lone 无 depends on the lines after it: not memoised
-            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS and line.strip() != "无":
-                specs[line] = spec
+            if line.strip() == "无":  # depends on the lines after it: not memoised
+                spec = _lone_wu(lines, i, end)
+            else:
+                spec = _line_pieces(lines, i, end)
+                if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
+                    specs[line] = spec
         if len(spec) == 1:  # most lines: one label, one run of figures or one cell
             add_piece(spec[0])
             add_line(i)
