@@ -425,6 +425,55 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
     return {code: table[code] for code in codes if code in table}
 
 
+def _row_figures(pieces: list[Piece], start: int, end: int, width: int, first_column: int) -> list[str] | None:
+    """The figures of pieces[start:end] as one complete table-3 row (what `_block_values` and
+    `_block_readings` make of a one-row block whose figures are complete), or None when they are not one
+    complete row (then the general reader decides)."""
+    g = pieces[start] if start < end else None
+    if end - start == 1 or all(p.is_text for p in pieces[start + 1 : end]):
+        if g is None or g.is_text:
+            return None  # no figures right after the label (or text first): the general reader
+        values = g.values
+        if g.grid:
+            fitted = _aligned(g, width, first_column)
+            if fitted is None:
+                fitted = _fit_grid(values, width)
+                if len(fitted) < width:
+                    fitted += [""] * (width - len(fitted))  # trailing blank cells of a grid row
+            values = fitted
+        return values if len(values) == width else None
+    # several figure pieces (one cell per line, or a row wrapped over lines): free text only
+    values = []
+    for p in pieces[start:end]:
+        if not p.is_text:
+            if p.grid:
+                return None
+            values += p.values
+    return values if len(values) == width else None
+
+
+def _read_rows_directly(
+    pieces: list[Piece], anchors: _Labels, codes: list[str], columns: tuple[str, ...], first_column: int
+) -> Table3 | None:
+    """Table 3 in one pass when it is well formed (the common case): every row from the first anchor to
+    the last row labelled in printed order, each label followed by exactly one complete row of figures.
+    Such a table leaves the general reader no choice and no problem to report, so the result is the one
+    it would build. None when the table is not of that shape."""
+    rows, positions = anchors
+    n = len(rows)
+    if rows[-1] != len(codes) - 1 or rows[-1] - rows[0] != n - 1:
+        return None  # a row without its label (or a labels-first block): the general reader
+    width = len(columns)
+    table: Table3 = {}
+    ends = [*positions[1:], len(pieces)]
+    for row, pos, end in zip(rows, positions, ends, strict=True):
+        values = _row_figures(pieces, pos + 1, end, width, first_column)
+        if values is None:
+            return None
+        table[codes[row]] = read_row(columns, values)
+    return table
+
+
 @cache
 def _application_codes(template: str) -> list[str]:
     return [r.code for r in APPLICATION_ROWS[template]]
@@ -443,8 +492,11 @@ def _read_applications(
     columns = _table3_columns(texts)
     width = len(columns)
     problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, line_of, lines, width))
-    blocks = _blocks(pieces, anchors, len(codes))
     first_column = _header_column(pieces, texts, APPLICANT_COLUMNS[0].label)
+    table = _read_rows_directly(pieces, anchors, codes, columns, first_column)
+    if table is not None:
+        return table
+    blocks = _blocks(pieces, anchors, len(codes))
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
         readings, block_problems = _block_readings(block, width, codes, first_column)
