@@ -51,12 +51,27 @@ def read_cells(raws: list[str]) -> list[Cell]:
     return [read_cell(raw) for raw in raws]
 
 
+#: columns -> printed texts of a row -> the row read. Table-3 rows repeat within a report and from report
+#: to report (most print only zeros), so a row is read once; callers get a copy (a record owns its rows).
+_ROWS: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Cell]]] = {}
+_ROW_CACHE_SIZE = 20_000
+
+
 def read_row(columns: tuple[str, ...], raws: list[str]) -> dict[str, Cell]:
     """Column code -> `read_cell` of the count cell printed under it (cells beyond the columns are left)."""
+    known = _ROWS.get(columns)
+    if known is None:
+        known = _ROWS.setdefault(columns, {})
+    key = tuple(raws)
+    row = known.get(key)
+    if row is not None:
+        return row.copy()
     row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))
-    if all(row.values()):  # every text seen before (the common case)
-        return row  # type: ignore[return-value]
-    return dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
+    if not all(row.values()):  # a text not seen before
+        row = dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
+    if len(known) < _ROW_CACHE_SIZE and all(len(raw) <= _MAX_KEY_CHARS for raw in raws):
+        known[key] = row.copy()
+    return row  # type: ignore[return-value]
 
 
 def read_value(raw: str, amount: bool = False) -> Cell:
