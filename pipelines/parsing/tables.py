@@ -311,10 +311,16 @@ def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
     its label to the first column, no figure beyond the last. (HTML tables keep every cell in place, so
     a blank 总计 at the end of a row, lost to line stripping, is not mistaken for a shifted row.)"""
     offset = first_column - g.first_cell
-    if first_column < 0 or offset < 0 or any(g.values[:offset]) or any(g.values[offset + width :]):
+    if first_column < 0 or offset < 0:
         return None
-    row = g.values[offset : offset + width]
-    return row + [""] * (width - len(row))
+    values = g.values
+    stop = offset + width
+    if (offset and any(values[:offset])) or (len(values) > stop and any(values[stop:])):
+        return None
+    row = values[offset:stop]
+    if len(row) < width:
+        row += [""] * (width - len(row))
+    return row
 
 
 def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str]:
@@ -429,26 +435,28 @@ def _row_figures(pieces: list[Piece], start: int, end: int, width: int, first_co
     """The figures of pieces[start:end] as one complete table-3 row (what `_block_values` and
     `_block_readings` make of a one-row block whose figures are complete), or None when they are not one
     complete row (then the general reader decides)."""
-    g = pieces[start] if start < end else None
-    if end - start == 1 or all(p.is_text for p in pieces[start + 1 : end]):
-        if g is None or g.is_text:
-            return None  # no figures right after the label (or text first): the general reader
-        values = g.values
-        if g.grid:
-            fitted = _aligned(g, width, first_column)
-            if fitted is None:
-                fitted = _fit_grid(values, width)
-                if len(fitted) < width:
-                    fitted += [""] * (width - len(fitted))  # trailing blank cells of a grid row
-            values = fitted
-        return values if len(values) == width else None
-    # several figure pieces (one cell per line, or a row wrapped over lines): free text only
-    values = []
-    for p in pieces[start:end]:
-        if not p.is_text:
-            if p.grid:
-                return None
-            values += p.values
+    if start >= end:
+        return None
+    g = pieces[start]
+    if g.is_text or not (end - start == 1 or (end - start == 2 and pieces[start + 1].is_text)):
+        # not the common shapes (figures, or figures then a heading): look at every piece
+        groups = [p for p in pieces[start:end] if not p.is_text]
+        if len(groups) != 1:
+            values = []  # one cell per line, or a wrapped row: free text only
+            for p in groups:
+                if p.grid:
+                    return None
+                values += p.values
+            return values if len(values) == width else None
+        g = groups[0]
+    values = g.values
+    if g.grid:
+        fitted = _aligned(g, width, first_column)
+        if fitted is None:
+            fitted = _fit_grid(values, width)
+            if len(fitted) < width:
+                fitted += [""] * (width - len(fitted))  # trailing blank cells of a grid row
+        values = fitted
     return values if len(values) == width else None
 
 
