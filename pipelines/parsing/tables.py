@@ -238,6 +238,11 @@ class _Block:
     before: list[int] = field(default_factory=list)
 
 
+#: the labels-first fields of the other blocks (shared: never modified, only replaced)
+_NO_ROWS: list[int] = []
+_NO_RUNS: list[list[str]] = []
+
+
 def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
     rows, positions = anchors
     n = len(rows)
@@ -247,7 +252,11 @@ def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
     while k < n:
         j = k
         while True:
-            groups = [p for p in pieces[positions[j] + 1 : ends[j]] if not p.is_text]
+            at = positions[j] + 1
+            if ends[j] - at == 1 and not pieces[at].is_text:
+                groups = [pieces[at]]  # the label's one run of figures (the common case)
+            else:
+                groups = [p for p in pieces[at : ends[j]] if not p.is_text]
             if groups or j + 1 >= n:
                 break
             j += 1
@@ -255,7 +264,7 @@ def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
         next_row = rows[j + 1] if j + 1 < n else n_rows
         own = [first] if next_row == first + 1 else list(range(first, next_row))
         if j == k:  # the anchor's own figures follow it (the common case)
-            blocks.append(_Block(own, groups, False))
+            blocks.append(_Block(own, groups, False, _NO_ROWS, _NO_RUNS, _NO_ROWS))
         else:
             runs = _figure_runs(pieces[positions[j] + 1 : ends[j]])
             before = list(range(rows[k - 1] + 1 if k else 0, first))
@@ -632,16 +641,16 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         if block.labels_first:
             block.rows = block.labelled
         widths = [len(rows[r][2]) for r in block.rows]
-        values: list[str] = []
-        for g in block.groups:
-            values.extend(
-                _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
-            )
         if len(block.groups) == len(block.rows) and all(g.grid for g in block.groups):
             # one grid row per subject: positional, blank cells kept
             for r, g, w in zip(block.rows, block.groups, widths, strict=True):
                 raw[r] = _fit_grid(g.values, w)[:w]
             continue
+        values: list[str] = []
+        for g in block.groups:
+            values.extend(
+                _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
+            )
         if block.labels_first and _proactive_runs(block, rows, raw, problems):
             continue
         if block.labels_first and len(values) == sum(widths):
