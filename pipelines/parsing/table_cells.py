@@ -23,41 +23,55 @@ def is_number(piece: str) -> bool:
     return (piece.isascii() and piece.isdigit()) or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
 
 
-#: printed text -> value, for count cells and for amount cells (the same few texts fill most cells)
-_COUNTS: dict[str, int | float | None] = {}
-_AMOUNTS: dict[str, int | float | None] = {}
+#: printed text -> its cell, for count cells and for amount cells (the same few texts fill most cells). The
+#: cells are shared between rows and reports with the same printed text: a cell is never modified once read.
+_COUNT_CELLS: dict[str, Cell] = {}
+_AMOUNT_CELLS: dict[str, Cell] = {}
 _CACHE_SIZE = 50_000
 #: longer texts (not figures) are not memoised: the caches stay bounded in bytes too
 _MAX_KEY_CHARS = 64
-_COUNT_CELLS: dict[str, Cell] = {}
 
 
 def read_cell(raw: str, amount: bool = False) -> Cell:
     """As `read_value`, memoised on the printed text."""
-    cache = _AMOUNTS if amount else _COUNTS
-    try:
-        return Cell(cache[raw], raw)
-    except KeyError:
+    cells = _AMOUNT_CELLS if amount else _COUNT_CELLS
+    cell = cells.get(raw)
+    if cell is None:
         cell = read_value(raw, amount)
-        if len(cache) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
-            cache[raw] = cell.value
-        return cell
+        if len(cells) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
+            cells[raw] = cell
+    return cell
 
 
 def read_cells(raws: list[str]) -> list[Cell]:
-    """`read_cell` of each count cell of a row. The cells are shared between rows and reports with the same
-    printed text (a cell is never modified once read): no new object per "0"."""
-    cells = _COUNT_CELLS
-    out: list[Cell | None] = list(map(cells.get, raws))
+    """`read_cell` of each count cell of a row."""
+    out: list[Cell | None] = list(map(_COUNT_CELLS.get, raws))
     if all(out):  # a Cell is always true: every text seen before (the common case)
         return out  # type: ignore[return-value]
-    for k, cell in enumerate(out):
-        if cell is None:
-            raw = raws[k]
-            out[k] = cell = read_cell(raw)
-            if len(cells) < _CACHE_SIZE and len(raw) <= _MAX_KEY_CHARS:
-                cells[raw] = cell
-    return out  # type: ignore[return-value]
+    return [read_cell(raw) for raw in raws]
+
+
+#: columns -> printed texts of a row -> the row read. Table-3 rows repeat within a report and from report
+#: to report (most print only zeros), so a row is read once; callers get a copy (a record owns its rows).
+_ROWS: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Cell]]] = {}
+_ROW_CACHE_SIZE = 20_000
+
+
+def read_row(columns: tuple[str, ...], raws: list[str]) -> dict[str, Cell]:
+    """Column code -> `read_cell` of the count cell printed under it (cells beyond the columns are left)."""
+    known = _ROWS.get(columns)
+    if known is None:
+        known = _ROWS.setdefault(columns, {})
+    key = tuple(raws)
+    row = known.get(key)
+    if row is not None:
+        return row.copy()
+    row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))
+    if not all(row.values()):  # a text not seen before
+        row = dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
+    if len(known) < _ROW_CACHE_SIZE and all(len(raw) <= _MAX_KEY_CHARS for raw in raws):
+        known[key] = row.copy()
+    return row  # type: ignore[return-value]
 
 
 def read_value(raw: str, amount: bool = False) -> Cell:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import re
+from operator import attrgetter
 
 from pipelines.parsing.table_stream import Piece
 
+_FIXED_WIDTH = attrgetter("fixed_width")
 _TOKEN = re.compile(r"\S+")
-_WIDE_GAP = "  "  # fixed-width layouts separate cells by runs of spaces
 #: a reference row further than this many lines away is on another page or another table
 _MAX_DISTANCE = 30
 #: more blanks than this in one row are not guessed
@@ -71,41 +72,41 @@ def _best_columns(short: list[tuple[int, int]], full: list[tuple[int, int]]) -> 
     return best
 
 
-def align_short_rows(pieces: list[Piece], lines: list[str], width: int) -> list[str]:
+def align_short_rows(pieces: list[Piece], line_of: list[int], lines: list[str], width: int) -> list[str]:
     """Pad short free-text rows of a fixed-width table with blank cells where their columns are empty.
 
-    Rewrites the VALUES pieces in place; returns a description of each row padded (for `problems`).
+    Replaces the short VALUES pieces in `pieces` (line_of: each piece's line index); returns a description
+    of each row padded (for `problems`).
     """
-    short = [
-        p
-        for p in pieces
-        if not p.is_text
-        and not p.grid
-        and width - _MAX_BLANKS <= len(p.values) < width
-        and _WIDE_GAP in lines[p.line].strip()
-    ]
-    if not short:
+    if not any(map(_FIXED_WIDTH, pieces)):
+        return []  # not a fixed-width layout (one C-level pass)
+    short: list[int] = []  # positions of the short rows
+    full: list[int] = []  # positions of the complete rows
+    for k, p in enumerate(pieces):
+        if p.fixed_width:
+            n = len(p.values)
+            if n == width:
+                full.append(k)
+            elif width - _MAX_BLANKS <= n < width:
+                short.append(k)
+    if not short or not full:
         return []
-    full = [
-        p
-        for p in pieces
-        if not p.is_text and not p.grid and len(p.values) == width and _WIDE_GAP in lines[p.line].strip()
-    ]
-    if not full:
-        return []
-    measured = []  # (piece, char spans, display spans) of the complete rows
-    for f in full:
-        spans = _spans(lines[f.line], f.values)
+    measured = []  # (line index, char spans, display spans) of the complete rows
+    for k in full:
+        line_no = line_of[k]
+        spans = _spans(lines[line_no], pieces[k].values)
         if spans is not None:
-            measured.append((f, *_measures(lines[f.line], spans)))
+            measured.append((line_no, *_measures(lines[line_no], spans)))
     if not measured:
         return []
     # the measure in which complete rows line up: characters (pdftotext) or display width
     use_display = _spread([m[2] for m in measured]) < _spread([m[1] for m in measured])
     notes: list[str] = []
-    for p in short:
-        line = lines[p.line]
-        _, ref_chars, ref_display = min(measured, key=lambda m: abs(m[0].line - p.line))
+    for k in short:
+        p = pieces[k]
+        line_no = line_of[k]
+        line = lines[line_no]
+        _, ref_chars, ref_display = min(measured, key=lambda m: abs(m[0] - line_no))
         spans = _spans(line, p.values)
         if spans is None:
             continue
@@ -114,9 +115,9 @@ def align_short_rows(pieces: list[Piece], lines: list[str], width: int) -> list[
         placed = [""] * width
         for v, c in zip(p.values, cols, strict=True):
             placed[c] = v
-        p.values = placed
+        pieces[k] = Piece(p.text, placed, p.grid, p.is_text, p.first_cell, p.fixed_width)
         blanks = [str(c + 1) for c in range(width) if c not in cols]
-        notes.append(f"line {p.line + 1}: blank cell(s) in column {', '.join(blanks)} placed by position")
+        notes.append(f"line {line_no + 1}: blank cell(s) in column {', '.join(blanks)} placed by position")
     return notes
 
 

@@ -99,16 +99,17 @@ class LabelMatcher:
         self._exact = {w: i for i, c in enumerate(codes) if (w := exact.get(c))}
         self._grams = [(_bigrams(compact(strip_numbering(label))), i) for i, label in enumerate(labels)]
         # the same fragments (the national labels, column headers) recur in every report: memoised per text
-        self._matched: dict[str, int | None] = {}
+        #: text -> row of the texts matched so far (callers in a hot loop look here before calling `match`)
+        self.known: dict[str, int | None] = {}
         self._fuzzed: dict[str, int | None] = {}
 
     def match(self, text: str) -> int | None:
         try:
-            return self._matched[text]
+            return self.known[text]
         except KeyError:
             row = self._match(text)
-            if len(self._matched) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
-                self._matched[text] = row
+            if len(self.known) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
+                self.known[text] = row
             return row
 
     def _match(self, text: str) -> int | None:

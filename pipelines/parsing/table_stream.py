@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pipelines.parsing.table_cells import is_number
 
 _PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
+#: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
+_WIDE_GAP = "  "
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -22,10 +24,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @dataclass(slots=True)
 class Piece:
-    """TEXT (`values` empty) or VALUES (`text` empty) taken from line `line`."""
+    """TEXT (`values` empty) or VALUES (`text` empty) taken from one line.
 
-    line: int
+    A piece does not know its line number: the pieces of a line are shared by every line with the same
+    text (see `_LINE_SPECS`), so they are never modified (build a new one instead; not `frozen`, which
+    makes building one twice as slow) and `tokenize` keeps the line numbers beside them.
+    """
+
     text: str = ""
+    #: never mutated in place (shared): build a new piece to change them
     values: list[str] = field(default_factory=list)
     #: the values come from a grid row (tabs or pipes): empty strings are blank cells
     grid: bool = False
@@ -33,6 +40,8 @@ class Piece:
     is_text: bool = True
     #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
     first_cell: int = -1
+    #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
+    fixed_width: bool = False
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -55,7 +64,7 @@ def _cell_kind(c: str) -> int:
     return kind
 
 
-def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing: bool = False) -> None:
+def _grid_pieces(cells: list[str], out: list[Piece], keep_trailing: bool = False) -> None:
     """Label cells, then the row's value cells. `keep_trailing`: the row's trailing blank cells are cells
     (a Markdown row is closed by its last pipe); elsewhere a trailing blank may be padding."""
     cells = [c.strip() for c in cells]
@@ -77,91 +86,98 @@ def _grid_pieces(cells: list[str], line_no: int, out: list[Piece], keep_trailing
                 first_value = i
         for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(line_no, c.replace(" ", "") if " " in c else c, [], False, True, k))
+                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
     if values:
-        out.append(Piece(line_no, "", values, True, False, last_text + 1))
+        out.append(Piece("", values, True, False, last_text + 1))
 
 
-def _text_pieces(parts: list[str], line_no: int, lone_zero_ok: bool, out: list[Piece]) -> None:
+def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
-            out.append(Piece(line_no, parts[0], [], False, True))
-            out.append(Piece(line_no, "", rest, False, False))
+            out.append(Piece(parts[0], [], False, True))
+            out.append(Piece("", rest, False, False, -1, fixed_width))
             return
     text: list[str] = []
     values: list[str] = []
     for i, p in enumerate(parts):
         numeric = is_number(p)
-        if numeric and not lone_zero_ok:
-            numeric = False  # 无 as one character of a label printed vertically
         if numeric and i == 0 and len(parts) > 1 and not is_number(parts[1]) and p.isdigit() and len(p) <= 2:
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
             if text:
-                out.append(Piece(line_no, "".join(text), [], False, True))
+                out.append(Piece("".join(text), [], False, True))
                 text = []
             values.append(p)
         else:
             if values:
-                out.append(Piece(line_no, "", values, False, False))
+                out.append(Piece("", values, False, False, -1, fixed_width))
                 values = []
             text.append(p)
     if text:
-        out.append(Piece(line_no, "".join(text), [], False, True))
+        out.append(Piece("".join(text), [], False, True))
     if values:
-        out.append(Piece(line_no, "", values, False, False))
+        out.append(Piece("", values, False, False, -1, fixed_width))
 
 
-#: a line's pieces without their line number: (text, values, grid, is_text, first_cell) each
-_Spec = tuple[tuple[str, list[str], bool, bool, int], ...]
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
-#: bounded, because damaged input may vary without end. The value lists are shared: never mutated in place.
-_LINE_SPECS: dict[str, _Spec] = {}
+#: bounded, because damaged input may vary without end. The pieces are immutable and shared.
+_LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
 _MAX_LINE_SPECS = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
 _MAX_MEMO_CHARS = 200
 
 
-def _line_pieces(lines: list[str], i: int, end: int, out: list[Piece]) -> None:
-    """Append the pieces of lines[i] (end: the region's end, for looking ahead)."""
+def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
+    """The pieces of lines[i] (end: the region's end, for looking ahead)."""
     stripped = lines[i].strip()
     if not stripped:
-        return
+        return ()
     if stripped.isdigit() and stripped.isascii():  # one cell per line: the common case first
-        out.append(Piece(i, "", [stripped], False, False))
-        return
+        return (Piece("", [stripped], False, False),)
     if stripped[0] in "-—–第" and _PAGE_NUMBER.match(stripped):
-        return
+        return ()
+    out: list[Piece] = []
     if stripped.startswith("|"):
         cells = stripped.strip("|").split("|")
         if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
-            return
-        _grid_pieces(cells, i, out, keep_trailing=stripped.endswith("|"))
+            return ()
+        _grid_pieces(cells, out, keep_trailing=stripped.endswith("|"))
     elif "\t" in stripped:
-        _grid_pieces(lines[i].split("\t"), i, out)  # leading blank cells keep the columns in place
+        _grid_pieces(lines[i].split("\t"), out)  # leading blank cells keep the columns in place
     elif " " not in stripped and not is_number(stripped):
-        out.append(Piece(i, stripped, [], False, True))  # a label or a label fragment
+        out.append(Piece(stripped, [], False, True))  # a label or a label fragment
     else:
         parts = stripped.split()
-        lone_zero_ok = True
         if len(parts) == 1 and parts[0] == "无":
-            # 无 alone on a line: a zero cell, unless it starts a label printed one character per
-            # line (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count
-            nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
-            lone_zero_ok = not _is_vertical_char(nxt)
-        _text_pieces(parts, i, lone_zero_ok, out)
+            return _lone_wu(lines, i, end)
+        _text_pieces(parts, _WIDE_GAP in stripped, out)
+    return tuple(out)
 
 
-def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
-    """The pieces of lines[start:end], in reading order."""
-    out: list[Piece] = []
-    append = out.append
+#: the two readings of 无 alone on a line (shared, like every line's pieces)
+_LONE_ZERO = (Piece("", ["无"], False, False),)
+_LONE_CHARACTER = (Piece("无", [], False, True),)
+
+
+def _lone_wu(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
+    """无 alone on lines[i]: a zero cell, unless it starts a label printed one character per line
+    (无/法/提/供); the tail of a wrapped label before it (…申 / 请 / 无) does not count."""
+    nxt = next((lines[j] for j in range(i + 1, min(end, i + 3)) if lines[j].strip()), "")
+    return _LONE_CHARACTER if _is_vertical_char(nxt) else _LONE_ZERO
+
+
+def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[int]]:
+    """The pieces of lines[start:end], in reading order, and the line index of each piece."""
+    pieces: list[Piece] = []
+    line_of: list[int] = []
+    add_piece = pieces.append
+    add_line = line_of.append
     specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
         line = lines[i]
@@ -170,14 +186,15 @@ def tokenize(lines: list[str], start: int, end: int) -> list[Piece]:
         spec = specs.get(line)
         if spec is None:
             if line.strip() == "无":  # depends on the lines after it: not memoised
-                _line_pieces(lines, i, end, out)
-                continue
-            own: list[Piece] = []
-            _line_pieces(lines, i, end, own)
-            if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
-                specs[line] = tuple((p.text, p.values, p.grid, p.is_text, p.first_cell) for p in own)
-            out += own
-            continue
-        for text, values, grid, is_text, first_cell in spec:
-            append(Piece(i, text, values, grid, is_text, first_cell))
-    return out
+                spec = _lone_wu(lines, i, end)
+            else:
+                spec = _line_pieces(lines, i, end)
+                if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
+                    specs[line] = spec
+        if len(spec) == 1:  # most lines: one label, one run of figures or one cell
+            add_piece(spec[0])
+            add_line(i)
+        elif spec:
+            pieces += spec
+            line_of += [i] * len(spec)
+    return pieces, line_of

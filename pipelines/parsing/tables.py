@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from operator import attrgetter
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
-from pipelines.parsing.table_cells import read_cell, read_cells
+from pipelines.parsing.table_cells import read_cell, read_cells, read_row
 from pipelines.parsing.table_columns import align_short_rows
 from pipelines.parsing.table_labels import (
     LabelMatcher,
@@ -75,8 +76,10 @@ _Heads = list[tuple[int, str]]
 
 def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len: int = 40) -> int | None:
     for i, c in heads:
-        if i >= start and len(c) <= max_len and any(h in c for h in headings):
-            return i
+        if i >= start and len(c) <= max_len:
+            for h in headings:
+                if h in c:
+                    return i
     return None
 
 
@@ -84,22 +87,36 @@ def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len:
 _REGION_WORDS = re.compile(r"情况|情\s+况|第二十条|新收|结转下年度|行政复议|主要问题|需要报告")
 
 
+#: heading line -> its compact text. Only texts without figures are kept (the national headings, which
+#: recur in every report); bounded, because damaged input may vary without end.
+_HEADING_TEXTS: dict[str, str] = {}
+_MAX_HEADING_TEXTS = 10_000
+
+
 def _heading_texts(lines: list[str]) -> _Heads:
     """Compact text of the lines that may be headings or boundary rows (only those: the narrative between
     them is never looked at again)."""
     out: _Heads = []
     text = "\n".join(lines)
-    last, line_no, at = -1, 0, 0
-    for m in _REGION_WORDS.finditer(text):
+    known = _HEADING_TEXTS
+    search = _REGION_WORDS.search
+    line_no, at = 0, 0
+    m = search(text)
+    while m is not None:
         line_no += text.count("\n", at, m.start())  # few matches: counting newlines beats an index
-        at = m.start()
-        if line_no != last:
-            last = line_no
-            line = lines[line_no]
-            if len(line) <= 80 or "结转下年度" in line or "行政复议" in line:
+        line = lines[line_no]
+        if len(line) <= 80 or "结转下年度" in line or "行政复议" in line:
+            c = known.get(line)
+            if c is None:
                 c = compact(line)
-                if c:
-                    out.append((line_no, c))
+                if c.isalpha() and len(known) < _MAX_HEADING_TEXTS:
+                    known[line] = c
+            if c:
+                out.append((line_no, c))
+        at = text.find("\n", m.start())  # the line's other words add nothing: on to the next line
+        if at < 0:
+            break
+        m = search(text, at)
     return out
 
 
@@ -130,54 +147,61 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 # ---------------------------------------------------------------------------------------------------
 # Anchors and blocks (shared by tables 2 and 3)
 # ---------------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class _Label:
-    row: int
-    pos: int  # index in the piece stream
+#: label events or anchors: the rows they label and their positions in the piece stream (parallel lists)
+_Labels = tuple[list[int], list[int]]
+#: a memo miss in `LabelMatcher.known`
+_UNSEEN = -1
+_TEXT_OF = attrgetter("text")
+_VALUE_OF = attrgetter("value")
 
 
-def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> list[_Label]:
-    events: list[_Label] = []
+def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
+    rows: list[int] = []
+    positions: list[int] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
+    known = matcher.known.get
     matched = matcher.match
+    last = len(pieces) - 1
     for pos, p in enumerate(pieces):
         if not p.is_text:
             pending = None
             after_label = False
             continue
-        row = matched(p.text)
+        text = p.text
+        row = known(text, _UNSEEN)
+        if row == _UNSEEN:
+            row = matched(text)
         if row is None and pending is not None:
-            row = matched(pending + p.text)
-        if row is None and not after_label and pos + 1 < len(pieces) and not pieces[pos + 1].is_text:
-            row = matcher.fuzzy(p.text)
+            row = matched(pending + text)
+        if row is None and not after_label and pos < last and not pieces[pos + 1].is_text:
+            row = matcher.fuzzy(text)
         if row is None:
-            pending = None if after_label else p.text
+            pending = None if after_label else text
         else:
             pending = None
             after_label = True
-            events.append(_Label(row, pos))
-    return events
+            rows.append(row)
+            positions.append(pos)
+    return rows, positions
 
 
-def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
+def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     """Heaviest subsequence of label events whose rows strictly increase (the printed order).
 
     A label followed by figures weighs more: a label printed out of place after the table's
     figures (pdftotext) or a column header that happens to read like a row label loses against the
     labels that carry figures.
     """
-    n = len(events)
-    if not n:
-        return []
-    rows = [ev.row for ev in events]
-    if all(a < b for a, b in itertools.pairwise(rows)):
-        return list(events)  # already in printed order (the common case): every label is an anchor
+    rows, positions = events
+    n = len(rows)
+    if rows == sorted(set(rows)):
+        return events  # already in printed order (the common case): every label is an anchor
     # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
     weight = [1] * n
-    for i, ev in enumerate(events):
-        stop = events[i + 1].pos if i + 1 < n else len(pieces)
-        for p in pieces[ev.pos + 1 : stop]:
+    for i in range(n):
+        stop = positions[i + 1] if i + 1 < n else len(pieces)
+        for p in pieces[positions[i] + 1 : stop]:
             if not p.is_text:
                 weight[i] = 3
                 break
@@ -192,11 +216,12 @@ def _anchors(events: list[_Label], pieces: list[Piece]) -> list[_Label]:
                 top, arg = best[j] + wi, j
         best[i], parent[i] = top, arg
     i = max(range(n), key=best.__getitem__)
-    out: list[_Label] = []
+    chosen: list[int] = []
     while i >= 0:
-        out.append(events[i])
+        chosen.append(i)
         i = parent[i]
-    return out[::-1]
+    chosen.reverse()
+    return [rows[i] for i in chosen], [positions[i] for i in chosen]
 
 
 @dataclass(slots=True)
@@ -204,6 +229,7 @@ class _Block:
     rows: list[int]  # row indices, in printed order, up to the row before the next anchor
     groups: list[Piece]  # VALUES pieces
     labels_first: bool  # several labels printed before any of their figures
+    # The fields below are read only for labels-first blocks (empty in the others):
     #: the rows from the block's first to its last label (a labels-first block's own rows)
     labelled: list[int] = field(default_factory=list)
     #: the figures as runs uninterrupted by text (pdfminer prints a column header before each item's run)
@@ -212,24 +238,37 @@ class _Block:
     before: list[int] = field(default_factory=list)
 
 
-def _blocks(pieces: list[Piece], anchors: list[_Label], n_rows: int) -> list[_Block]:
+#: the labels-first fields of the other blocks (shared: never modified, only replaced)
+_NO_ROWS: list[int] = []
+_NO_RUNS: list[list[str]] = []
+
+
+def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
+    rows, positions = anchors
+    n = len(rows)
+    ends = [*positions[1:], len(pieces)]
     blocks: list[_Block] = []
     k = 0
-    n = len(anchors)
     while k < n:
-        first = anchors[k]
         j = k
         while True:
-            stop = anchors[j + 1].pos if j + 1 < n else len(pieces)
-            groups = [p for p in pieces[anchors[j].pos + 1 : stop] if not p.is_text]
+            at = positions[j] + 1
+            if ends[j] - at == 1 and not pieces[at].is_text:
+                groups = [pieces[at]]  # the label's one run of figures (the common case)
+            else:
+                groups = [p for p in pieces[at : ends[j]] if not p.is_text]
             if groups or j + 1 >= n:
                 break
             j += 1
-        next_row = anchors[j + 1].row if j + 1 < n else n_rows
-        runs = _figure_runs(pieces[anchors[j].pos + 1 : stop]) if j > k else []
-        before = list(range(anchors[k - 1].row + 1 if k else 0, first.row))
-        labelled = list(range(first.row, anchors[j].row + 1))
-        blocks.append(_Block(list(range(first.row, next_row)), groups, j > k, labelled, runs, before))
+        first = rows[k]
+        next_row = rows[j + 1] if j + 1 < n else n_rows
+        own = [first] if next_row == first + 1 else list(range(first, next_row))
+        if j == k:  # the anchor's own figures follow it (the common case)
+            blocks.append(_Block(own, groups, False, _NO_ROWS, _NO_RUNS, _NO_ROWS))
+        else:
+            runs = _figure_runs(pieces[positions[j] + 1 : ends[j]])
+            before = list(range(rows[k - 1] + 1 if k else 0, first))
+            blocks.append(_Block(own, groups, True, list(range(first, rows[j] + 1)), runs, before))
         k = j + 1
     return blocks
 
@@ -254,20 +293,26 @@ Reading = dict[int, list[str]]  # row index -> raw cells
 _CLEAR_MARGIN = 3
 
 
-def _table3_columns(pieces: list[Piece]) -> tuple[str, ...]:
+def _table3_columns(texts: list[str]) -> tuple[str, ...]:
+    """The columns, from the pieces' texts (empty for VALUES pieces)."""
     # the header may come after the labels (pdfminer) and be broken into pieces (小 / 计)
-    text = "".join(p.text for p in pieces if p.is_text)
+    text = "".join(texts)
     if any(alias in text for alias in LEGAL_PERSON_SUBTOTAL.aliases):
         return (*COLUMN_CODES[:6], LEGAL_PERSON_SUBTOTAL.code, COLUMN_CODES[6])
     return COLUMN_CODES
 
 
-def _header_column(pieces: list[Piece], label: str) -> int:
-    """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs."""
-    for p in pieces:
-        if p.is_text and p.first_cell >= 0 and p.text == label:
-            return p.first_cell
-    return -1
+def _header_column(pieces: list[Piece], texts: list[str], label: str) -> int:
+    """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs.
+    (`texts`: the pieces' texts, searched by `list.index`.)"""
+    pos = -1
+    while True:
+        try:
+            pos = texts.index(label, pos + 1)
+        except ValueError:
+            return -1
+        if pieces[pos].first_cell >= 0:  # a grid cell
+            return pieces[pos].first_cell
 
 
 def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
@@ -275,15 +320,26 @@ def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
     its label to the first column, no figure beyond the last. (HTML tables keep every cell in place, so
     a blank 总计 at the end of a row, lost to line stripping, is not mistaken for a shifted row.)"""
     offset = first_column - g.first_cell
-    if first_column < 0 or offset < 0 or any(g.values[:offset]) or any(g.values[offset + width :]):
+    if first_column < 0 or offset < 0:
         return None
-    row = g.values[offset : offset + width]
-    return row + [""] * (width - len(row))
+    values = g.values
+    stop = offset + width
+    if (offset and any(values[:offset])) or (len(values) > stop and any(values[stop:])):
+        return None
+    row = values[offset:stop]
+    if len(row) < width:
+        row += [""] * (width - len(row))
+    return row
 
 
 def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str]:
+    """The block's figures in printed order (grid rows fitted to `width`). The list may be a piece's own
+    value list: never mutated."""
+    groups = block.groups
+    if len(groups) == 1 and not groups[0].grid:
+        return groups[0].values
     out: list[str] = []
-    for g in block.groups:
+    for g in groups:
         if g.grid:
             fitted = _aligned(g, width, first_column) if len(block.groups) == len(block.rows) else None
             if fitted is None:
@@ -297,6 +353,8 @@ def _block_values(block: _Block, width: int, first_column: int = -1) -> list[str
 
 
 def _row_major(rows: list[int], values: list[str], width: int) -> Reading:
+    if len(rows) == 1:  # most blocks: one labelled row
+        return {rows[0]: values[:width]} if values else {}
     return {r: values[i * width : (i + 1) * width] for i, r in enumerate(rows) if i * width < len(values)}
 
 
@@ -313,6 +371,8 @@ def _block_readings(
 ) -> tuple[list[tuple[str, Reading]], list[str]]:
     """Candidate readings of a block (best guess first) and problems that hold for all of them."""
     values = _block_values(block, width, first_column)
+    if not block.labels_first and len(block.rows) == 1 and len(values) == width:
+        return [("row by row", {block.rows[0]: values[:]})], []  # one row, its figures complete: most blocks
     if block.labels_first and len(values) == len(block.labelled) * width:
         block.rows = block.labelled
     elif block.labels_first and block.before and len(values) == (len(block.before) + len(block.labelled)) * width:
@@ -376,22 +436,84 @@ def _to_table3(readings: list[Reading], codes: list[str], columns: tuple[str, ..
                 continue
             if len(cells) < width:
                 cells = list(cells) + [""] * (width - len(cells))
-            table[codes[r]] = dict(zip(columns, read_cells(cells), strict=False))
+            table[codes[r]] = read_row(columns, cells)
     return {code: table[code] for code in codes if code in table}
 
 
-def _read_applications(pieces: list[Piece], template: str, problems: list[str], lines: list[str]) -> Table3:
+def _row_figures(pieces: list[Piece], start: int, end: int, width: int, first_column: int) -> list[str] | None:
+    """The figures of pieces[start:end] as one complete table-3 row (what `_block_values` and
+    `_block_readings` make of a one-row block whose figures are complete), or None when they are not one
+    complete row (then the general reader decides)."""
+    if start >= end:
+        return None
+    g = pieces[start]
+    if g.is_text or not (end - start == 1 or (end - start == 2 and pieces[start + 1].is_text)):
+        # not the common shapes (figures, or figures then a heading): look at every piece
+        groups = [p for p in pieces[start:end] if not p.is_text]
+        if len(groups) != 1:
+            values = []  # one cell per line, or a wrapped row: free text only
+            for p in groups:
+                if p.grid:
+                    return None
+                values += p.values
+            return values if len(values) == width else None
+        g = groups[0]
+    values = g.values
+    if g.grid:
+        fitted = _aligned(g, width, first_column)
+        if fitted is None:
+            fitted = _fit_grid(values, width)
+            if len(fitted) < width:
+                fitted += [""] * (width - len(fitted))  # trailing blank cells of a grid row
+        values = fitted
+    return values if len(values) == width else None
+
+
+def _read_rows_directly(
+    pieces: list[Piece], anchors: _Labels, codes: list[str], columns: tuple[str, ...], first_column: int
+) -> Table3 | None:
+    """Table 3 in one pass when it is well formed (the common case): every row from the first anchor to
+    the last row labelled in printed order, each label followed by exactly one complete row of figures.
+    Such a table leaves the general reader no choice and no problem to report, so the result is the one
+    it would build. None when the table is not of that shape."""
+    rows, positions = anchors
+    n = len(rows)
+    if rows[-1] != len(codes) - 1 or rows[-1] - rows[0] != n - 1:
+        return None  # a row without its label (or a labels-first block): the general reader
+    width = len(columns)
+    table: Table3 = {}
+    ends = [*positions[1:], len(pieces)]
+    for row, pos, end in zip(rows, positions, ends, strict=True):
+        values = _row_figures(pieces, pos + 1, end, width, first_column)
+        if values is None:
+            return None
+        table[codes[row]] = read_row(columns, values)
+    return table
+
+
+@cache
+def _application_codes(template: str) -> list[str]:
+    return [r.code for r in APPLICATION_ROWS[template]]
+
+
+def _read_applications(
+    pieces: list[Piece], line_of: list[int], template: str, problems: list[str], lines: list[str]
+) -> Table3:
     matcher = application_matcher(template)
-    codes = [r.code for r in APPLICATION_ROWS[template]]
+    codes = _application_codes(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
-    if not anchors:
+    if not anchors[0]:
         problems.append("table 3: no row label of the national format found")
         return {}
-    columns = _table3_columns(pieces)
+    texts = list(map(_TEXT_OF, pieces))
+    columns = _table3_columns(texts)
     width = len(columns)
-    problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, lines, width))
+    problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, line_of, lines, width))
+    first_column = _header_column(pieces, texts, APPLICANT_COLUMNS[0].label)
+    table = _read_rows_directly(pieces, anchors, codes, columns, first_column)
+    if table is not None:
+        return table
     blocks = _blocks(pieces, anchors, len(codes))
-    first_column = _header_column(pieces, APPLICANT_COLUMNS[0].label)
     options: list[list[tuple[str, Reading]]] = []
     for block in blocks:
         readings, block_problems = _block_readings(block, width, codes, first_column)
@@ -498,10 +620,20 @@ def _proactive_runs(
     return True
 
 
+@cache
+def _proactive_keys(template: str) -> list[list[tuple[str, bool]]]:
+    """Per table-2 row (as `proactive_matcher` numbers them): the record key of each metric cell, and
+    whether the cell is an amount."""
+    return [
+        [(f"{item}|{subject}|{metric}", metric in AMOUNT_METRICS) for metric in metrics]
+        for item, subject, metrics in proactive_matcher(template)[1]
+    ]
+
+
 def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> dict[str, Cell]:
     matcher, rows = proactive_matcher(template)
     anchors = _anchors(_label_events(pieces, matcher), pieces)
-    if not anchors:
+    if not anchors[0]:
         problems.append("table 2: no subject label of the national format found")
         return {}
     raw: dict[int, list[str]] = {}
@@ -509,16 +641,16 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         if block.labels_first:
             block.rows = block.labelled
         widths = [len(rows[r][2]) for r in block.rows]
-        values: list[str] = []
-        for g in block.groups:
-            values.extend(
-                _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
-            )
         if len(block.groups) == len(block.rows) and all(g.grid for g in block.groups):
             # one grid row per subject: positional, blank cells kept
             for r, g, w in zip(block.rows, block.groups, widths, strict=True):
                 raw[r] = _fit_grid(g.values, w)[:w]
             continue
+        values: list[str] = []
+        for g in block.groups:
+            values.extend(
+                _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
+            )
         if block.labels_first and _proactive_runs(block, rows, raw, problems):
             continue
         if block.labels_first and len(values) == sum(widths):
@@ -541,12 +673,14 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         if i < len(values):
             problems.append(f"table 2: {len(values) - i} surplus figures after {rows[block.rows[-1]][1]} ignored")
     out: dict[str, Cell] = {}
-    for r, (item, subject, metrics) in enumerate(rows):
-        if r not in raw:
+    for r, keys in enumerate(_proactive_keys(template)):
+        texts = raw.get(r)
+        if texts is None:
             continue
-        cells = raw[r] + [""] * (len(metrics) - len(raw[r]))
-        for metric, text in zip(metrics, cells, strict=False):
-            out[f"{item}|{subject}|{metric}"] = read_cell(text, amount=metric in AMOUNT_METRICS)
+        for (key, amount), text in zip(keys, texts, strict=False):
+            out[key] = read_cell(text, amount)
+        for key, amount in keys[len(texts) :]:  # figures missing at the row's end: blank cells
+            out[key] = read_cell("", amount)
     missing = [rows[r][1] for r in range(len(rows)) if r not in raw]
     if missing:
         problems.append("table 2: no figures found for " + ", ".join(missing))
@@ -556,10 +690,17 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
 # ---------------------------------------------------------------------------------------------------
 # Table 4
 # ---------------------------------------------------------------------------------------------------
-def _appeals_from(values: list[str], order: Callable[[int, int], int]) -> Table4:
+#: where each proceeding's outcome cells are among the printed figures: row by row, column by column
+_Layout = tuple[tuple[int, ...], ...]
+_N_PROCEEDINGS, _N_OUTCOMES = len(PROCEEDING_CODES), len(APPEAL_OUTCOME_CODES)
+_BY_ROW: _Layout = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_COLUMN: _Layout = tuple(tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+
+
+def _appeals_from(values: list[str], layout: _Layout) -> Table4:
     return {
-        p: {o: read_cell(values[order(i, j)]) for j, o in enumerate(APPEAL_OUTCOME_CODES)}
-        for i, p in enumerate(PROCEEDING_CODES)
+        p: dict(zip(APPEAL_OUTCOME_CODES, read_cells([values[k] for k in at]), strict=True))
+        for p, at in zip(PROCEEDING_CODES, layout, strict=True)
     }
 
 
@@ -610,7 +751,7 @@ def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
     }
 
 
-def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
+def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) -> Table4:
     n_out = len(APPEAL_OUTCOME_CODES)
     n = len(PROCEEDING_CODES) * n_out
     # one labelled row per proceeding ("行政复议 | 0 | 0 | …")
@@ -618,7 +759,7 @@ def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
     labelled: dict[int, list[str]] = {}
     for pos, p in enumerate(pieces[:-1]):
         nxt = pieces[pos + 1]
-        if p.is_text and not nxt.is_text and nxt.line == p.line and len(nxt.values) >= n_out:
+        if p.is_text and not nxt.is_text and line_of[pos + 1] == line_of[pos] and len(nxt.values) >= n_out:
             row = matcher.match(p.text)
             if row is not None and row not in labelled:
                 labelled[row] = _fit_grid(nxt.values, n_out)[:n_out] if nxt.grid else nxt.values[:n_out]
@@ -637,7 +778,7 @@ def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
     if len(values) == n - 1 and not any(g.grid for g in groups):
         # free text cannot print a blank cell: place it where the totals add up (the last cell if none)
         candidates = [[*values[:k], "", *values[k:]] for k in (n - 1, *range(n - 1))]
-        scored = [(_appeal_breaches(_appeals_from(c, lambda i, j: i * n_out + j)), c) for c in candidates]
+        scored = [(_appeal_breaches(_appeals_from(c, _BY_ROW)), c) for c in candidates]
         best = min(scored, key=lambda sc: sc[0])
         values = best[1] if best[0] < scored[0][0] else candidates[0]
         k = values.index("")
@@ -651,10 +792,10 @@ def _read_appeals(pieces: list[Piece], problems: list[str]) -> Table4:
     elif len(values) > n:
         problems.append(f"table 4: {len(values) - n} surplus figures ignored")
         values = values[:n]
-    row_major = _appeals_from(values, lambda i, j: i * n_out + j)
+    row_major = _appeals_from(values, _BY_ROW)
     if _appeal_breaches(row_major) == 0:
         return row_major
-    column_major = _appeals_from(values, lambda i, j: j * len(PROCEEDING_CODES) + i)
+    column_major = _appeals_from(values, _BY_COLUMN)
     if _appeal_breaches(column_major) == 0:
         problems.append("table 4 read column by column (the row-by-row reading breaks 总计)")
         return column_major
@@ -673,21 +814,22 @@ def extract_tables(lines: list[str], template: str) -> Tables:
     out = Tables()
     r2, r3, r4 = _regions(lines, template)
     if r2[1] > r2[0]:
-        out.proactive = _read_proactive(tokenize(lines, *r2), template, out.problems)
+        out.proactive = _read_proactive(tokenize(lines, *r2)[0], template, out.problems)
     else:
         out.problems.append("table 2 (主动公开政府信息情况) not found")
     if r3[1] > r3[0]:
-        out.applications = _read_applications(tokenize(lines, *r3), template, out.problems, lines)
+        out.applications = _read_applications(*tokenize(lines, *r3), template, out.problems, lines)
     else:
         out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
     if r4[1] > r4[0]:
-        out.appeals = _read_appeals(tokenize(lines, *r4), out.problems)
+        out.appeals = _read_appeals(*tokenize(lines, *r4), out.problems)
     else:
         out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
     for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
         for outer, cells in grid.items():
-            texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
+            if None in map(_VALUE_OF, cells.values()):  # (a C-level pass: most rows have no blank)
+                texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
     if texts:
         out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
     return out
