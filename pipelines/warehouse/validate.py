@@ -1,4 +1,5 @@
-"""Validate a staged batch with the pandera schemas and turn it into the rows to load.
+"""Validate a staged batch with the pandera schemas and turn it into the rows to load, a group of staged
+chunks at a time (memory does not grow with the batch).
 
 - duplicates: a report whose normalized text equals one already loaded (or one earlier in path order in
   this batch) gets `duplicate_of`; its figures are not loaded a second time;
@@ -15,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from pipelines.warehouse.ingest import read_staged
+from pipelines.warehouse.ingest import PARSED_DIR, read_staged, staged_chunks
+from pipelines.warehouse.registry import partition_year
 from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN
 from schemas import checks
 from schemas.rules import RULE_IDS
-from schemas.tables import TABLES, empty_frame, pandera_schema, polars_schema
+from schemas.tables import PARTITION_COLUMN, TABLES, pandera_schema, polars_schema
 
 VALIDATED_DIR = "validated"
 _KEY = [STAGING_COLUMN, "rule", "location"]
@@ -161,60 +164,134 @@ def _disagreements(vectorized: pl.DataFrame, parser: pl.DataFrame) -> pl.DataFra
     )
 
 
-def validate_staged(staging: Path, kept_originals: pl.DataFrame) -> Validation:
-    """Validate the parsed batch in `staging` and write the rows to load to `<staging>/validated/`."""
+#: reports validated (and written) together: the staged chunks are grouped up to about this many reports,
+#: so the build's memory is one group's frames whatever the batch size (a chunk never splits a report)
+GROUP_REPORTS = 5_000
+
+
+def _chunk_groups(staging: Path, target: int) -> list[list[str]]:
+    """Consecutive staged chunks, grouped up to about `target` reports each."""
+    groups: list[list[str]] = []
+    size = target
+    for name in staged_chunks(staging):
+        rows = pq.read_metadata(staging / PARSED_DIR / "reports" / name).num_rows
+        if size + rows > target and (not groups or groups[-1]):
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += rows
+    return [g for g in groups if g]
+
+
+def _year_dir(staging: Path, table: str, year: int) -> Path:
+    return staging / VALIDATED_DIR / table / f"{PARTITION_COLUMN}={year}"
+
+
+def _write_by_year(staging: Path, table: str, frame: pl.DataFrame, part: int) -> None:
+    """Rows to load, one file per year partition they go to (the commit reads one year at a time)."""
+    year = partition_year(pl.col(PARTITION_COLUMN)).alias("_year")
+    for (value,), rows in frame.with_columns(year).partition_by("_year", as_dict=True, maintain_order=True).items():
+        path = _year_dir(staging, table, int(value)) / f"part-{part:05d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.drop("_year").write_parquet(path, compression="lz4", statistics=False)
+
+
+@dataclass
+class _Offsets:
+    """Rows of each table validated so far: failure-case indexes count from the start of the batch."""
+
+    rows: Counter[str] = field(default_factory=Counter)
+
+    def failures(self, table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
+        failed, rules = _schema_failures(table, frame)
+        failed = failed.with_columns(pl.col("index") + self.rows[table])
+        self.rows[table] += frame.height
+        return failed, rules
+
+
+def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_reports: int = GROUP_REPORTS) -> Validation:
+    """Validate the parsed batch in `staging`, a group of staged chunks at a time, and write the rows to
+    load to `<staging>/validated/<table>/report_year=<Y>/part-NNNNN.parquet`.
+
+    Every check is per report (rules sum within one report; a chunk holds whole reports), except duplicate
+    marking, which needs the whole batch's text hashes: only those three narrow columns are read whole."""
     out = staging / VALIDATED_DIR
     out.mkdir(parents=True, exist_ok=True)
-    reports = mark_duplicates(read_staged(staging, "reports"), kept_originals)
-    if reports.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
-        result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
-        for table in TABLES:
-            empty_frame(table).write_parquet(out / f"{table}.parquet")
-            result.rows[table] = 0
+    identity = read_staged(staging, "reports", columns=[STAGING_COLUMN, "report_id", "text_sha256"])
+    duplicate_of = mark_duplicates(identity, kept_originals).select(STAGING_COLUMN, "duplicate_of")
+    result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
+    result.rows = dict.fromkeys(TABLES, 0)
+    if identity.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
         return result
+    result.duplicates = duplicate_of.filter(pl.col("duplicate_of").is_not_null()).height
     failures: list[pl.DataFrame] = []
-    rule_rows: Counter[str] = Counter()
-    found: list[pl.DataFrame] = []
-    figures: dict[str, pl.DataFrame] = {}
-    for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
-        frame = read_staged(staging, table)
-        failed, rules = _schema_failures(table, frame)
-        failures.append(failed)
-        rule_rows += rules
-        if failed.is_empty():
-            found.append(checks.breaches(table, frame))
-        figures[table] = frame
-    violations = (
-        pl.concat(found, how="vertical_relaxed")
-        if found
-        else pl.DataFrame(schema={**polars_schema("violations"), STAGING_COLUMN: pl.Utf8})
-    )
-    per_report = violations.group_by(STAGING_COLUMN).len("n")
-    reports = (
-        reports.join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
-        .with_columns(pl.col("n").fill_null(0).cast(pl.Int32).alias("n_violations"))
-        .drop("n")
-    )
-    figures["violations"] = violations
-    for table, frame in (("reports", reports), ("violations", violations)):
-        failed, _ = _schema_failures(table, frame)
-        failures.append(failed)
-    result = Validation(
-        schema_failures=pl.concat(failures, how="vertical_relaxed"),
-        rule_failing_rows=rule_rows,
-        breaches_by_rule=Counter(dict(violations.group_by("rule").len().iter_rows())),
-        disagreements=_disagreements(violations, read_staged(staging, PARSER_VIOLATIONS)),
-        duplicates=reports.filter(pl.col("duplicate_of").is_not_null()).height,
-    )
-    originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
-    reports.select(TABLES["reports"].column_names).write_parquet(out / "reports.parquet")
-    result.rows["reports"] = reports.height
-    for table, frame in figures.items():
-        loaded = frame.join(originals, on=STAGING_COLUMN, how="semi").select(TABLES[table].column_names)
-        loaded.write_parquet(out / f"{table}.parquet")
-        result.rows[table] = loaded.height
+    disagreements: list[pl.DataFrame] = []
+    offsets = _Offsets()
+    for part, chunks in enumerate(_chunk_groups(staging, group_reports)):
+        found: list[pl.DataFrame] = []
+        figures: dict[str, pl.DataFrame] = {}
+        for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
+            frame = read_staged(staging, table, chunks)
+            failed, rules = offsets.failures(table, frame)
+            failures.append(failed)
+            result.rule_failing_rows += rules
+            if failed.is_empty():
+                found.append(checks.breaches(table, frame))
+            figures[table] = frame
+        violations = (
+            # in a stable order (the checks' own order varies from run to run)
+            pl.concat(found, how="vertical_relaxed").sort(STAGING_COLUMN, "rule", "location", maintain_order=True)
+            if found
+            else pl.DataFrame(schema={**polars_schema("violations"), STAGING_COLUMN: pl.Utf8})
+        )
+        reports = _reports(read_staged(staging, "reports", chunks), duplicate_of, violations)
+        figures["violations"] = violations
+        for table, frame in (("reports", reports), ("violations", violations)):
+            failures.append(offsets.failures(table, frame)[0])
+        result.breaches_by_rule += Counter(dict(violations.group_by("rule").len().iter_rows()))
+        disagreements.append(_disagreements(violations, read_staged(staging, PARSER_VIOLATIONS, chunks)))
+        originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
+        _write_by_year(staging, "reports", reports.select(TABLES["reports"].column_names), part)
+        result.rows["reports"] += reports.height
+        for table, frame in figures.items():
+            loaded = frame.join(originals, on=STAGING_COLUMN, how="semi").select(TABLES[table].column_names)
+            _write_by_year(staging, table, loaded, part)
+            result.rows[table] += loaded.height
+    result.schema_failures = pl.concat(failures, how="vertical_relaxed")
+    result.disagreements = pl.concat(disagreements, how="vertical_relaxed")
     return result
 
 
-def read_validated(staging: Path, table: str) -> pl.DataFrame:
-    return pl.read_parquet(staging / VALIDATED_DIR / f"{table}.parquet")
+def _reports(staged: pl.DataFrame, duplicate_of: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
+    """Staged reports with `duplicate_of` (from the whole batch) and `n_violations` (the vectorized breaches)."""
+    per_report = violations.group_by(STAGING_COLUMN).len("n")
+    return (
+        staged.drop("duplicate_of")
+        .join(duplicate_of, on=STAGING_COLUMN, how="left", maintain_order="left")
+        .join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
+        .with_columns(pl.col("n").fill_null(0).cast(pl.Int32).alias("n_violations"))
+        .select(staged.columns)
+    )
+
+
+def validated_years(staging: Path) -> list[int]:
+    """Year partitions the validated batch has rows for."""
+    folder = staging / VALIDATED_DIR / "reports"
+    return (
+        sorted(int(p.name.partition("=")[2]) for p in folder.glob(f"{PARTITION_COLUMN}=*")) if folder.exists() else []
+    )
+
+
+def read_validated(
+    staging: Path, table: str, year: int | None = None, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Validated rows of `table` to load: of one year partition, or (year None) of every year (small tables
+    and tests only: the commit reads one year at a time)."""
+    schema = polars_schema(table)
+    pattern = f"{PARTITION_COLUMN}={year}" if year is not None else f"{PARTITION_COLUMN}=*"
+    files = sorted((staging / VALIDATED_DIR / table).glob(f"{pattern}/part-*.parquet"))
+    names = columns or schema.names()
+    if not files:
+        return pl.DataFrame(schema={c: schema[c] for c in names})
+    frames = [pl.read_parquet(f, columns=names) for f in files]
+    return pl.concat(frames, how="vertical_relaxed").cast({c: schema[c] for c in names})  # type: ignore[arg-type]
