@@ -127,6 +127,7 @@ def parsed_reports(context: AssetExecutionContext, warehouse: WarehouseResource)
             todo,
             staging,
             workers=warehouse.worker_count(),
+            chunk_size=warehouse.chunk_size,
             with_sidecar=with_sidecar,
             progress=bar.update,
         )

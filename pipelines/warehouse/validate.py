@@ -209,7 +209,7 @@ class _Offsets:
         return failed, rules
 
 
-def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_reports: int = GROUP_REPORTS) -> Validation:
+def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_reports: int | None = None) -> Validation:
     """Validate the parsed batch in `staging`, a group of staged chunks at a time, and write the rows to
     load to `<staging>/validated/<table>/report_year=<Y>/part-NNNNN.parquet`.
 
@@ -227,7 +227,7 @@ def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_report
     failures: list[pl.DataFrame] = []
     disagreements: list[pl.DataFrame] = []
     offsets = _Offsets()
-    for part, chunks in enumerate(_chunk_groups(staging, group_reports)):
+    for part, chunks in enumerate(_chunk_groups(staging, group_reports or GROUP_REPORTS)):
         found: list[pl.DataFrame] = []
         figures: dict[str, pl.DataFrame] = {}
         for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
