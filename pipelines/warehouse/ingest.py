@@ -1,9 +1,10 @@
 """Parse raw files in a process pool and stream the records into staged Parquet chunks.
 
 Each task is a chunk of files; the worker parses them, turns the records into polars frames (not record
-objects) and writes them itself to `<staging>/parsed/<table>/chunk-NNNNNN.parquet`, returning only a few
-numbers. Nothing of the batch travels back through a pipe or stays in the build process: memory is one
-chunk per worker whatever the batch size, and the writes run in parallel with the parsing.
+objects), validates them (`validate.check_chunk`) and writes them itself to
+`<staging>/parsed/<table>/chunk-NNNNNN.parquet`, returning only a few numbers. Nothing of the batch travels
+back through a pipe or stays in the build process: memory is one chunk per worker whatever the batch size,
+and the writes run in parallel with the parsing.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from pipelines.parsing.runtime import configure_worker_gc, worker_gc
 from pipelines.warehouse.rows import STAGED_TABLES, Batch, FileInfo, now_utc, staging_schema
 
 PARSED_DIR = "parsed"
-#: files per parse task (at most; `parse_to_staging` makes chunks smaller for small batches). A chunk's
-#: five staged Parquet writes cost ~5 ms together, mostly fixed cost: 0.08 ms a report at 64 files,
-#: 0.02 ms at 256; the last tasks of a build must still keep every core busy.
-CHUNK_FILES = 256
+#: files per parse task (at most; `parse_to_staging` makes chunks smaller for small batches). A chunk has
+#: a fixed cost: its staged writes (~5 ms) and above all its validation (`validate.check_chunk`: pandera
+#: runs ~230 small queries per chunk, ~0.1-0.15 s whatever the chunk's size). Measured in one process on
+#: 4,096 corpus reports: parse + validation 14.8 CPU-s in chunks of 256, 11.1-11.8 s in chunks of 1,024
+#: (validating in the build process by groups of 5,000: 12.8-13.0 s). MIN_TASKS_PER_WORKER still keeps
+#: every core busy to the end of a batch.
+CHUNK_FILES = 1024
 #: at least this many tasks per worker (the end of the build is balanced to within one small chunk)
 MIN_TASKS_PER_WORKER = 4
 
@@ -88,10 +92,13 @@ def chunk_file(staging: Path, table: str, n: int) -> Path:
 
 
 def stage_chunk(jobs: Sequence[Job], staging: str, n: int) -> ChunkDone:
-    """Parse chunk `n` and write its staged Parquet files (in a worker process). Every table gets a file,
-    empty or not, so a chunk's files line up across tables."""
+    """Parse chunk `n`, validate it (`validate.check_chunk`: the per-report checks, in parallel across
+    workers) and write its staged Parquet files (in a worker process). Every table gets a file, empty or
+    not, so a chunk's files line up across tables."""
+    from pipelines.warehouse.validate import check_chunk  # (validate reads what this module stages)
+
     started = time.process_time()
-    for table, frame in parse_chunk(jobs).items():
+    for table, frame in check_chunk(parse_chunk(jobs)).items():
         # staged files are read once, whole, by the same build: fast compression, no statistics
         frame.write_parquet(chunk_file(Path(staging), table, n), compression="lz4", statistics=False)
     return ChunkDone(len(jobs), time.process_time() - started)
@@ -124,10 +131,11 @@ def read_staged(
 def _pool_context() -> multiprocessing.context.BaseContext:
     """forkserver, not fork: the parent (a Dagster run, polars) is multi-threaded and fork could deadlock.
     Not spawn either: a spawned worker imports this module (polars, pandera, pandas: seconds of CPU) before
-    its first file. The fork server is a fresh single-threaded process that imports it once; workers are
-    forked from it ready to parse (measured: 200 files on 2 workers, 18-24 s with spawn, 7 s here)."""
+    its first file. The fork server is a fresh single-threaded process that imports it once (and pandera, which
+    validates each chunk); workers are forked from it ready to parse (measured: 200 files on 2 workers,
+    18-24 s with spawn, 7 s here)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload([__name__, "pipelines.warehouse.validate", "pandera.polars"])
     return ctx
 
 
@@ -152,7 +160,9 @@ def parse_to_staging(
     With one worker (or few files) parsing runs in this process: a pool costs more than it saves there.
     """
     started = time.perf_counter()
-    for table in STAGED_TABLES:
+    from pipelines.warehouse.validate import CHECKED_TABLES
+
+    for table in (*STAGED_TABLES, *CHECKED_TABLES):
         (staging / PARSED_DIR / table).mkdir(parents=True, exist_ok=True)
     workers = workers or min(os.cpu_count() or 1, 16)
     sidecars = None if with_sidecar is None else set(with_sidecar)

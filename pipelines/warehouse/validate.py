@@ -4,8 +4,8 @@ chunks at a time (memory does not grow with the batch).
 - duplicates: a report whose normalized text equals one already loaded (or one earlier in path order in
   this batch) gets `duplicate_of`; its figures are not loaded a second time;
 - schema failures (wrong type, unknown code, out-of-range year) are collected, and block the load;
-- arithmetic breaches become `violations` rows (the same polars expressions as the pandera rule checks),
-  and `n_violations` of each report;
+- arithmetic breaches become `violations` rows, and `n_violations` of each report; each rule is evaluated
+  once (`schemas.checks.evaluate`) and pandera's rule checks read that evaluation's per-row outcome;
 - the vectorized breaches are compared with the parser's own (`disagreements`).
 """
 
@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipelines.warehouse.ingest import PARSED_DIR, read_staged, staged_chunks
 from pipelines.warehouse.registry import partition_year
-from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN
+from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN, staging_schema
 from schemas import checks
 from schemas.rules import RULE_IDS
 from schemas.tables import PARTITION_COLUMN, TABLES, pandera_schema, polars_schema
@@ -196,82 +196,138 @@ def _write_by_year(staging: Path, table: str, frame: pl.DataFrame, part: int) ->
         rows.drop("_year").write_parquet(path, compression="lz4", statistics=False)
 
 
-@dataclass
-class _Offsets:
-    """Rows of each table validated so far: failure-case indexes count from the start of the batch."""
+#: what each parser process stages beside a chunk's parsed tables: its own per-report validation
+SCHEMA_FAILURES = "schema_failures"
+RULE_FAILURES = "rule_failures"  # per rule id: rows failing its pandera check
+DISAGREEMENTS = "disagreements"
+_RULE_FAILURES_SCHEMA = pl.Schema({"rule": pl.Utf8, "rows": pl.Int64})
+_DISAGREEMENTS_SCHEMA = pl.Schema(
+    {**staging_schema(PARSER_VIOLATIONS), "found_by": pl.Utf8}  # type: ignore[dict-item]
+)
+#: tables whose failure-case indexes count rows of that table (offset by the chunks before, batch-wide)
+_INDEXED_TABLES: tuple[str, ...] = ("reports", *checks.RULE_CHECKED_TABLES, "violations")
+#: the staged tables `check_chunk` adds to a parsed chunk
+CHECKED_TABLES: tuple[str, ...] = ("violations", SCHEMA_FAILURES, RULE_FAILURES, DISAGREEMENTS)
 
-    rows: Counter[str] = field(default_factory=Counter)
 
-    def failures(self, table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
-        failed, rules = _schema_failures(table, frame)
-        failed = failed.with_columns(pl.col("index") + self.rows[table])
-        self.rows[table] += frame.height
-        return failed, rules
+def checked_schema(table: str) -> pl.Schema:
+    """Schema of a staged table of the chunk checks (the others: `rows.staging_schema`)."""
+    return {
+        SCHEMA_FAILURES: _FAILURE_SCHEMA,
+        RULE_FAILURES: _RULE_FAILURES_SCHEMA,
+        DISAGREEMENTS: _DISAGREEMENTS_SCHEMA,
+    }.get(table) or staging_schema(table)
+
+
+def check_chunk(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Every per-report check of one parsed chunk (run in its parser process, chunks in parallel): pandera
+    schemas, each arithmetic rule evaluated once (the breaches, and the outcome pandera checks), the reports'
+    `n_violations`, the comparison with the parser's breaches. Returns the chunk's frames with `reports`
+    completed and the CHECKED_TABLES added. Failure-case indexes count from the start of the chunk."""
+    failures: list[pl.DataFrame] = []
+    rule_rows: Counter[str] = Counter()
+    found: list[pl.DataFrame] = []
+    for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
+        evaluation = checks.evaluate(table, frames[table])
+        failed, rules = _schema_failures(table, evaluation.checked)
+        failures.append(failed)
+        rule_rows += rules
+        if failed.is_empty():
+            found.append(evaluation.breaches)
+    violations = (
+        # in a stable order (the checks' own order varies from run to run)
+        pl.concat(found, how="vertical_relaxed").sort(STAGING_COLUMN, "rule", "location", maintain_order=True)
+        if found
+        else pl.DataFrame(schema=staging_schema("violations"))
+    ).cast(staging_schema("violations"))  # type: ignore[arg-type]
+    per_report = violations.group_by(STAGING_COLUMN).len("n")
+    staged = frames["reports"]
+    reports = (
+        staged.join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
+        .with_columns(pl.col("n").fill_null(0).cast(pl.Int32).alias("n_violations"))
+        .select(staged.columns)
+    )
+    for table, frame in (("reports", reports), ("violations", violations)):
+        failures.append(_schema_failures(table, frame)[0])
+    return {
+        **frames,
+        "reports": reports,
+        "violations": violations,
+        SCHEMA_FAILURES: pl.concat(failures, how="vertical_relaxed").cast(_FAILURE_SCHEMA),  # type: ignore[arg-type]
+        RULE_FAILURES: pl.DataFrame(list(rule_rows.items()), schema=_RULE_FAILURES_SCHEMA, orient="row"),
+        DISAGREEMENTS: _disagreements(violations, frames[PARSER_VIOLATIONS]).cast(_DISAGREEMENTS_SCHEMA),  # type: ignore[arg-type]
+    }
+
+
+def _scan_checked(staging: Path, table: str, chunks: list[str]) -> pl.LazyFrame:
+    """The chunks' staged check results of `table`, as one lazy scan (tiny files; nothing held)."""
+    files = [str(staging / PARSED_DIR / table / name) for name in chunks]
+    if not files:
+        return pl.LazyFrame(schema=checked_schema(table))
+    return pl.scan_parquet(files, schema=checked_schema(table), include_file_paths="_file")
+
+
+def _batch_failures(staging: Path, chunks: list[str]) -> pl.DataFrame:
+    """The chunks' schema failures, their indexes counted from the start of the batch (chunk order)."""
+    failed = _scan_checked(staging, SCHEMA_FAILURES, chunks).collect()
+    if failed.is_empty():
+        return failed.drop("_file")
+    offsets = []
+    for table in _INDEXED_TABLES:
+        rows = [pq.read_metadata(staging / PARSED_DIR / table / name).num_rows for name in chunks]
+        starts = [sum(rows[:i]) for i in range(len(rows))]
+        offsets += [(table, name, start) for name, start in zip(chunks, starts, strict=True)]
+    offset = pl.DataFrame(offsets, schema={"table": pl.Utf8, "_chunk": pl.Utf8, "_offset": pl.Int64}, orient="row")
+    return (
+        failed.with_columns(pl.col("_file").str.extract(r"([^/\\]+)$").alias("_chunk"))
+        .join(offset, on=["table", "_chunk"], how="left", maintain_order="left")
+        .with_columns(pl.col("index") + pl.col("_offset"))
+        .select(_FAILURE_SCHEMA.names())
+    )
 
 
 def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_reports: int | None = None) -> Validation:
-    """Validate the parsed batch in `staging`, a group of staged chunks at a time, and write the rows to
-    load to `<staging>/validated/<table>/report_year=<Y>/part-NNNNN.parquet`.
+    """Gather the parsed batch's validation and write the rows to load to
+    `<staging>/validated/<table>/report_year=<Y>/part-NNNNN.parquet`, a group of staged chunks at a time.
 
-    Every check is per report (rules sum within one report; a chunk holds whole reports), except duplicate
-    marking, which needs the whole batch's text hashes: only those three narrow columns are read whole."""
+    The per-report checks ran in the parser processes (`check_chunk`: every rule is per report and a chunk
+    holds whole reports); what needs the whole batch is done here: duplicate marking (three narrow columns
+    read whole), and the batch summaries of the chunks' checks (lazy scans of small files)."""
     out = staging / VALIDATED_DIR
     out.mkdir(parents=True, exist_ok=True)
     identity = read_staged(staging, "reports", columns=[STAGING_COLUMN, "report_id", "text_sha256"])
     duplicate_of = mark_duplicates(identity, kept_originals).select(STAGING_COLUMN, "duplicate_of")
     result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
     result.rows = dict.fromkeys(TABLES, 0)
-    if identity.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
+    if identity.is_empty():  # nothing was parsed: nothing to validate
         return result
     result.duplicates = duplicate_of.filter(pl.col("duplicate_of").is_not_null()).height
-    failures: list[pl.DataFrame] = []
-    disagreements: list[pl.DataFrame] = []
-    offsets = _Offsets()
-    for part, chunks in enumerate(_chunk_groups(staging, group_reports or GROUP_REPORTS)):
-        found: list[pl.DataFrame] = []
-        figures: dict[str, pl.DataFrame] = {}
-        for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
-            frame = read_staged(staging, table, chunks)
-            failed, rules = offsets.failures(table, frame)
-            failures.append(failed)
-            result.rule_failing_rows += rules
-            if failed.is_empty():
-                found.append(checks.breaches(table, frame))
-            figures[table] = frame
-        violations = (
-            # in a stable order (the checks' own order varies from run to run)
-            pl.concat(found, how="vertical_relaxed").sort(STAGING_COLUMN, "rule", "location", maintain_order=True)
-            if found
-            else pl.DataFrame(schema={**polars_schema("violations"), STAGING_COLUMN: pl.Utf8})
+    chunks = staged_chunks(staging)
+    result.schema_failures = _batch_failures(staging, chunks)
+    rule_rows = _scan_checked(staging, RULE_FAILURES, chunks).group_by("rule").agg(pl.col("rows").sum()).collect()
+    result.rule_failing_rows = Counter({r: int(n) for r, n in rule_rows.iter_rows() if n})
+    by_rule = _scan_checked(staging, "violations", chunks).group_by("rule").len().collect()
+    result.breaches_by_rule = Counter(dict(by_rule.iter_rows()))
+    result.disagreements = _scan_checked(staging, DISAGREEMENTS, chunks).drop("_file").collect()
+    for part, group in enumerate(_chunk_groups(staging, group_reports or GROUP_REPORTS)):
+        staged = read_staged(staging, "reports", group)
+        reports = (
+            staged.drop("duplicate_of")
+            .join(duplicate_of, on=STAGING_COLUMN, how="left", maintain_order="left")
+            .select(staged.columns)
         )
-        reports = _reports(read_staged(staging, "reports", chunks), duplicate_of, violations)
-        figures["violations"] = violations
-        for table, frame in (("reports", reports), ("violations", violations)):
-            failures.append(offsets.failures(table, frame)[0])
-        result.breaches_by_rule += Counter(dict(violations.group_by("rule").len().iter_rows()))
-        disagreements.append(_disagreements(violations, read_staged(staging, PARSER_VIOLATIONS, chunks)))
-        originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
         _write_by_year(staging, "reports", reports.select(TABLES["reports"].column_names), part)
         result.rows["reports"] += reports.height
-        for table, frame in figures.items():
-            loaded = frame.join(originals, on=STAGING_COLUMN, how="semi").select(TABLES[table].column_names)
+        originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
+        for table in (*checks.RULE_CHECKED_TABLES, "violations"):
+            loaded = (
+                read_staged(staging, table, group)
+                .join(originals, on=STAGING_COLUMN, how="semi")
+                .select(TABLES[table].column_names)
+            )
             _write_by_year(staging, table, loaded, part)
             result.rows[table] += loaded.height
-    result.schema_failures = pl.concat(failures, how="vertical_relaxed")
-    result.disagreements = pl.concat(disagreements, how="vertical_relaxed")
     return result
-
-
-def _reports(staged: pl.DataFrame, duplicate_of: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
-    """Staged reports with `duplicate_of` (from the whole batch) and `n_violations` (the vectorized breaches)."""
-    per_report = violations.group_by(STAGING_COLUMN).len("n")
-    return (
-        staged.drop("duplicate_of")
-        .join(duplicate_of, on=STAGING_COLUMN, how="left", maintain_order="left")
-        .join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
-        .with_columns(pl.col("n").fill_null(0).cast(pl.Int32).alias("n_violations"))
-        .select(staged.columns)
-    )
 
 
 def validated_years(staging: Path) -> list[int]:
