@@ -1,5 +1,6 @@
-"""Validate a staged batch with the pandera schemas and turn it into the rows to load, a group of staged
-chunks at a time (memory does not grow with the batch).
+"""Validate a staged batch with the pandera schemas and turn it into the rows to load. The per-report
+checks run on each chunk in its parser process (`check_chunk`); the build process does what needs the whole
+batch (`validate_staged`), a group of staged chunks at a time (memory does not grow with the batch).
 
 - duplicates: a report whose normalized text equals one already loaded (or one earlier in path order in
   this batch) gets `duplicate_of`; its figures are not loaded a second time;
