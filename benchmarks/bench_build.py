@@ -166,7 +166,8 @@ def _catalog(out: Path) -> Path:
 
 
 def _phases(m: Measured) -> dict[str, float]:
-    """Seconds of the parse step and of the whole run, as the build's own summary prints them."""
+    """Seconds of the parse step and of the whole run, as the build's own summary prints them, and the
+    wall seconds of each stage with the parser processes' CPU seconds (the `stages:` line)."""
     import re
 
     out: dict[str, float] = {}
@@ -174,6 +175,41 @@ def _phases(m: Measured) -> dict[str, float]:
         out["parse_s"] = float(found.group(1))
     if found := re.search(r"done in ([\d.]+)s", m.stdout_tail):
         out["build_s"] = float(found.group(1))
+    if found := re.search(r"^stages: (.*)$", m.stdout_tail, re.MULTILINE):
+        line = found.group(1)
+        for step, seconds in re.findall(r"([\w-]+) ([\d.]+)s", line.split(";")[0]):
+            out[f"stage_{step}_s"] = float(seconds)
+        if cpu := re.search(r"parser CPU ([\d.]+)s", line):
+            out["parser_cpu_s"] = float(cpu.group(1))
+        if cpu := re.search(r"build process CPU ([\d.]+)s", line):
+            out["build_process_cpu_s"] = float(cpu.group(1))
+    return out
+
+
+def speedup(rows: list[dict]) -> list[dict]:
+    """Full builds of the same corpus on different CPU counts, against the 1-CPU one: wall and CPU."""
+    out: list[dict] = []
+    full = [r for r in rows if r["run"].startswith("full build (")]
+    for n in sorted({r["n_reports"] for r in full}):
+        same = sorted((r for r in full if r["n_reports"] == n), key=lambda r: r["cpus"])
+        if len(same) < 2:
+            continue
+        base = same[0]
+        for r in same[1:]:
+            out.append(
+                {
+                    "n_reports": n,
+                    "cpus": f"{r['cpus']} vs {base['cpus']}",
+                    "wall_s": f"{r['wall_s']} vs {base['wall_s']}",
+                    "speedup_wall": round(base["wall_s"] / r["wall_s"], 2),
+                    "parse_s": f"{r.get('parse_s')} vs {base.get('parse_s')}",
+                    "speedup_parse": round(base["parse_s"] / r["parse_s"], 2)
+                    if r.get("parse_s") and base.get("parse_s")
+                    else None,
+                    "cpu_s": f"{r['cpu_s']} vs {base['cpu_s']}",
+                    "others_load": f"{r['others_load']} / {base['others_load']}",
+                }
+            )
     return out
 
 
@@ -348,6 +384,16 @@ def main(argv: list[str] | None = None) -> int:
                "peak_pss_mib", "x_floor", "cpu_x_floor", "pct_of_full", "others_load"]  # fmt: skip
     print()
     print(markdown(rows, columns))
+    results["speedup"] = speedup(rows)
+    if results["speedup"]:
+        print("\nmore CPUs, same corpus (wall and CPU seconds; others_load > 0.2: the neighbours took CPU meanwhile):")
+        print(markdown(results["speedup"], list(results["speedup"][0])))
+    stage_rows = [{"run": r["run"], **{k: v for k, v in r.items() if k.startswith(("stage_", "parser_cpu", "build_p"))}}
+                  for r in rows if any(k.startswith("stage_") for k in r)]  # fmt: skip
+    if stage_rows:
+        print("\nwhere the time went (wall s per stage; CPU s of the parser processes and of the build process):")
+        names = list(dict.fromkeys(k for r in stage_rows for k in r))
+        print(markdown(stage_rows, names))
     if results.get("queries"):
         print()
         qn = results["query_warehouse"]["reports"]

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.resources import DEFAULT_OUT_DIR, DEFAULT_RAW_DIR
+#: when this process started its work (the console script imports this module first): stage timings count
+#: the start-up (Python, Dagster imports, the run's set-up) from here
+_STARTED_AT = time.time()
 
 
 def materialization_metadata(result: Any, node: str) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool
                 ),
                 raise_on_error=False,
             )
+            stages = _step_seconds(instance, result.run_id)
     except WarehouseBusy as exc:
         print(f"xxgk build: {exc}", file=sys.stderr)
         return 2
@@ -81,6 +84,7 @@ def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool
     )
     if not quiet:
         _print_summary(scan, parsed, validated, final, elapsed)
+        print(_stages_line(stages, parsed))
     if not result.success or not final:
         for failure in _check_failures(result):
             print(f"xxgk build: {failure}", file=sys.stderr)
@@ -91,6 +95,35 @@ def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool
         print("xxgk build: the run did not complete; the warehouse was left as it was", file=sys.stderr)
         return 1
     return 0
+
+
+def _step_seconds(instance: Any, run_id: str) -> dict[str, float]:
+    """Wall seconds of each step of the run (from its event log), plus `start-up`: from this process's start
+    to the first step (Python and Dagster imports, the run's set-up)."""
+    starts: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+            seconds[event.step_key] = entry.timestamp - starts[event.step_key]
+    if starts:
+        seconds = {"start-up": min(starts.values()) - _STARTED_AT, **seconds}
+    return seconds
+
+
+def _stages_line(stages: dict[str, float], parsed: dict) -> str:
+    """Where the build's time went: wall seconds per step, the parser processes' CPU, this process's CPU."""
+    parts = []
+    for step, seconds in stages.items():
+        part = f"{step} {seconds:.1f}s"
+        if step == "parsed_reports" and parsed.get("parse_cpu_seconds") is not None:
+            part += f" (parser CPU {parsed['parse_cpu_seconds']}s, {parsed.get('parse_workers')} workers)"
+        parts.append(part)
+    return f"stages: {', '.join(parts)}; build process CPU {time.process_time():.1f}s"
 
 
 def _print_summary(scan: dict, parsed: dict, validated: dict, final: dict, elapsed: float) -> None:
@@ -155,6 +188,10 @@ def parse(files: Sequence[Path], *, as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Imported here, not at the top: the build's parser processes import this module (as the console
+    # script's main module) and must not pay for Dagster, which `pipelines.resources` imports.
+    from pipelines.resources import DEFAULT_OUT_DIR, DEFAULT_RAW_DIR
+
     parser = argparse.ArgumentParser(prog="xxgk", description="Government information-disclosure annual reports")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build or update the warehouse (the Dagster assets, in this process)")

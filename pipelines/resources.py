@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.warehouse.ingest import CHUNK_FILES
+
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_OUT_DIR = "data/warehouse"
 STAGING_DIR = ".staging"
@@ -23,8 +25,9 @@ class WarehouseResource(ConfigurableResource):
     out_dir: str | None = None
     #: parser processes; 0 = one per CPU (at most 16)
     workers: int = 0
-    #: files per parse task
-    chunk_size: int = 64
+    #: files per parse task (at most): a chunk has a fixed cost (its validation and staged writes; see
+    #: `pipelines.warehouse.ingest.CHUNK_FILES`, the same default)
+    chunk_size: int = CHUNK_FILES
     #: show a progress bar while parsing (the CLI turns it on)
     show_progress: bool = False
     #: how long a build waits for another build's lock before giving up

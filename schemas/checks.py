@@ -13,6 +13,7 @@ of the parts, `actual` the printed total.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -169,13 +170,19 @@ def equations(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _sum_rule_breaches(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
-    ident = _ident(lf)
+    """Broken equations of `rule`, once per row on their total side (`anchor`): the rows its check flags.
+    A down-the-columns equation has several such rows; `breaches` keeps one row per location."""
     return (
         equations(rule, lf)
         .filter(pl.col("expected") != pl.col("actual"))
-        .unique([*ident, "location"], keep="first", maintain_order=True)
         .select(
-            *ident, pl.lit(rule.id).alias("rule"), "location", "expected", "actual", _message(rule).alias("message")
+            *_ident(lf),
+            pl.lit(rule.id).alias("rule"),
+            "anchor",
+            "location",
+            "expected",
+            "actual",
+            _message(rule).alias("message"),
         )
     )
 
@@ -210,31 +217,91 @@ def _negative_cells(table: str, lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+#: prefix of the per-row outcome columns `evaluate` attaches to a table, one per rule id (True: the row
+#: passes). The pandera rule checks read them when present instead of evaluating the rule a second time.
+OUTCOME_PREFIX = "_passes:"
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Every arithmetic rule of one table evaluated once: what pandera checks and what the build records."""
+
+    #: the table with one `OUTCOME_PREFIX + rule id` column per rule (the pandera checks' per-row result)
+    checked: pl.DataFrame
+    #: the breaches: identity columns + rule, location, expected, actual, message
+    breaches: pl.DataFrame
+
+
+def _row_key(table: str) -> pl.Expr:
+    """The expression naming a row as a breach's `anchor` does."""
+    if table in _GRID:
+        return pl.col(_GRID[table][0])
+    return _text(pl.col("item"), "|", pl.col("subject"), "|", pl.col("metric"))
+
+
+def _table_rule_ids(table: str) -> list[str]:
+    return [r.id for r in SUM_RULES if r.table == table] + [NON_NEGATIVE]
+
+
+def evaluate(table: str, frame: pl.DataFrame) -> Evaluation:
+    """Evaluate the table's rules once (one polars query per rule, run together) and derive from the same
+    result both the breach rows and the per-row outcome of each rule's pandera check."""
+    lf = frame.lazy()
+    ident = _ident(lf)
+    sum_rules = [_sum_rule_breaches(r, lf) for r in SUM_RULES if r.table == table]
+    *found, negative = pl.collect_all([*sum_rules, _negative_cells(table, lf)])
+    anchored = pl.concat([f.select(*ident, "anchor", "rule") for f in (*found, negative)], how="vertical_relaxed")
+    breaches = pl.concat(
+        [
+            # a down-the-columns equation is one breach, however many rows its total side has
+            *(f.unique([*ident, "location"], keep="first", maintain_order=True).drop("anchor") for f in found),
+            negative.drop("anchor"),
+        ],
+        how="vertical_relaxed",
+    )
+    broken = anchored.group_by([*ident, "anchor"]).agg(pl.col("rule").unique().alias("_broken"))
+    checked = (
+        frame.with_columns(_row_key(table).alias("_anchor"))
+        .join(broken, left_on=[*ident, "_anchor"], right_on=[*ident, "anchor"], how="left", maintain_order="left")
+        .with_columns(
+            pl.col("_broken").list.contains(pl.lit(rule)).fill_null(False).not_().alias(OUTCOME_PREFIX + rule)
+            for rule in _table_rule_ids(table)
+        )
+        .drop("_anchor", "_broken")
+    )
+    return Evaluation(checked, breaches)
+
+
 def breaches(table: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """All rule breaches in one table (identity columns + rule, location, expected, actual, message)."""
-    lf = frame.lazy()
-    parts = [_sum_rule_breaches(r, lf) for r in SUM_RULES if r.table == table]
-    parts.append(_negative_cells(table, lf).drop("anchor"))
-    return pl.concat(parts, how="vertical_relaxed").collect()
+    return evaluate(table, frame.lazy().collect()).breaches
+
+
+def _outcome(data: PolarsData, rule_id: str) -> pl.LazyFrame | None:
+    """The outcome `evaluate` attached for this rule, if the validated frame has it."""
+    column = OUTCOME_PREFIX + rule_id
+    if column in data.lazyframe.collect_schema().names():
+        return data.lazyframe.select(pl.col(column).alias("check"))
+    return None
 
 
 def _flag_rows(table: str, lf: pl.LazyFrame, bad: pl.LazyFrame) -> pl.LazyFrame:
     """Per-row check result: False for rows named as `anchor` in `bad`."""
     ident = _ident(lf)
-    key = _GRID[table][0] if table in _GRID else None
-    if key is None:  # proactive: the key is the cell
-        lf = lf.with_columns(_text(pl.col("item"), "|", pl.col("subject"), "|", pl.col("metric")).alias("_key"))
-        key = "_key"
+    lf = lf.with_columns(_row_key(table).alias("_key"))
     bad = bad.select(*ident, "anchor").unique().with_columns(pl.lit(True).alias("_bad"))
-    return lf.join(bad, left_on=[*ident, key], right_on=[*ident, "anchor"], how="left", maintain_order="left").select(
-        pl.col("_bad").is_null().alias("check")
-    )
+    return lf.join(
+        bad, left_on=[*ident, "_key"], right_on=[*ident, "anchor"], how="left", maintain_order="left"
+    ).select(pl.col("_bad").is_null().alias("check"))
 
 
 def _sum_rule_check(rule: SumRule) -> pa.Check:
     import pandera.polars as pa
 
     def check(data: PolarsData) -> pl.LazyFrame:
+        outcome = _outcome(data, rule.id)
+        if outcome is not None:
+            return outcome
         eqs = equations(rule, data.lazyframe).filter(pl.col("expected") != pl.col("actual"))
         return _flag_rows(rule.table, data.lazyframe, eqs)
 
@@ -250,6 +317,9 @@ def non_negative_check(table: str) -> pa.Check:
     import pandera.polars as pa
 
     def check(data: PolarsData) -> pl.LazyFrame:
+        outcome = _outcome(data, NON_NEGATIVE)
+        if outcome is not None:
+            return outcome
         return _flag_rows(table, data.lazyframe, _negative_cells(table, data.lazyframe))
 
     return pa.Check(check, name=NON_NEGATIVE)

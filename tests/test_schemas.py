@@ -175,3 +175,18 @@ def test_vectorized_checks_are_vectorized_over_many_reports() -> None:
     assert checks.breaches("applications", frames["applications"]).is_empty()
     failed, rules = _schema_failures("applications", frames["applications"])
     assert failed.is_empty() and not rules
+
+
+def test_one_evaluation_gives_pandera_the_same_outcome_as_evaluating_again(tmp_path: Path) -> None:
+    """`checks.evaluate` evaluates each rule once; pandera's rule checks then read its per-row outcome.
+    They must fail exactly the rows the checks fail when they evaluate the rules themselves."""
+    synth = pytest.importorskip("pipelines.synth")
+    reports = synth.write_corpus(tmp_path, 120, seed=5, break_rule=True)
+    frames = frames_of([parse_file(tmp_path / r.name, tmp_path) for r in reports] + _edge_cases())
+    for table in checks.RULE_CHECKED_TABLES:
+        evaluation = checks.evaluate(table, frames[table])
+        assert evaluation.checked.drop(pl.selectors.starts_with(checks.OUTCOME_PREFIX)).equals(frames[table])
+        once, again = _schema_failures(table, evaluation.checked), _schema_failures(table, frames[table])
+        assert once[0].is_empty() and again[0].is_empty()
+        assert once[1] == again[1]
+    assert sum(_schema_failures("applications", frames["applications"])[1].values()) > 0, "planted breaks"

@@ -75,8 +75,14 @@ def is_aggregate(agency: str | None, title: str | None = None) -> bool:
     do not count the members twice. An "agency" that is only a territory (洛阳市, 河南省洛阳市) is the
     territory's report, not one body's: 北京市2023年政府信息公开工作年度报告 is the city-wide summary.
     """
+    # no pattern can match across the two texts, so each is searched alone (the agency's part once per name)
+    return _agency_is_aggregate(agency) or bool(title and _AGGREGATE.search(_clean(title)))
+
+
+@cache
+def _agency_is_aggregate(agency: str | None) -> bool:
     name = _clean(agency)
-    if _AGGREGATE.search(name + "|" + _clean(title)):
+    if _AGGREGATE.search(name):
         return True
     chain = _chain(name)
     return bool(chain) and sum(len(key) for key, _ in chain) == len(name)

@@ -9,8 +9,6 @@ distinct report in a year (we cannot tell which one continues); duplicates (`dup
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 import polars as pl
 
 from pipelines.analytics.agency import agency_key, is_aggregate
@@ -37,11 +35,7 @@ def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
     distinct = reports.select(keys).unique()
     agencies = distinct.get_column("agency").to_list()
     regions = distinct.get_column(region).to_list() if region else [None] * len(agencies)
-    titles = (
-        [PurePosixPath(p).stem if p else None for p in distinct.get_column(title).to_list()]
-        if title
-        else [None] * len(agencies)
-    )
+    titles = distinct.select(_file_stem(pl.col(title))).to_series().to_list() if title else [None] * len(agencies)
     lookup = distinct.with_columns(
         pl.Series(
             "agency_key",
@@ -53,6 +47,14 @@ def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
         ),
     )
     return reports.join(lookup, on=keys, how="left", nulls_equal=True)
+
+
+def _file_stem(path: pl.Expr) -> pl.Expr:
+    """`PurePosixPath(path).stem`, vectorized: the last path part without its last suffix (a leading dot
+    is not a suffix); NULL for a NULL or empty path."""
+    name = path.str.extract(r"([^/]*)$")
+    stem = name.str.extract(r"^(.+)\.[^./]+$")
+    return pl.when(path.is_null() | (path == "")).then(None).otherwise(stem.fill_null(name))
 
 
 def _volume(applications: pl.DataFrame, row_code: str, name: str) -> pl.DataFrame:

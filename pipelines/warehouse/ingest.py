@@ -1,25 +1,40 @@
-"""Parse raw files in a process pool and stream the records into staged Parquet batches.
+"""Parse raw files in a process pool and stream the records into staged Parquet chunks.
 
-Workers parse a chunk of files each and return polars frames (not record objects); the parent appends
-each chunk to `<staging>/parsed/<table>/chunk-NNNNN.parquet`. No process ever holds more than a chunk of
-records as Python objects.
+Each task is a chunk of files; the worker parses them, turns the records into polars frames (not record
+objects), validates them (`validate.check_chunk`) and writes them itself to
+`<staging>/parsed/<table>/chunk-NNNNNN.parquet`, returning only a few numbers. Nothing of the batch travels
+back through a pipe or stays in the build process: memory is one chunk per worker whatever the batch size,
+and the writes run in parallel with the parsing.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import time
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipelines.parsing.parse import PARSER_VERSION, parse_file, read_sidecar
+from pipelines.parsing.runtime import configure_worker_gc, worker_gc
 from pipelines.warehouse.rows import STAGED_TABLES, Batch, FileInfo, now_utc, staging_schema
 
 PARSED_DIR = "parsed"
+#: files per parse task (at most; `parse_to_staging` makes chunks smaller for small batches). A chunk has
+#: a fixed cost: its staged writes (~5 ms) and above all its validation (`validate.check_chunk`: pandera
+#: runs ~230 small queries per chunk, ~0.1-0.15 s whatever the chunk's size). Measured in one process on
+#: 4,096 corpus reports: parse + validation 14.8 CPU-s in chunks of 256, 11.1-11.8 s in chunks of 1,024
+#: (validating in the build process by groups of 5,000: 12.8-13.0 s). MIN_TASKS_PER_WORKER still keeps
+#: every core busy to the end of a batch.
+CHUNK_FILES = 1024
+#: at least this many tasks per worker (the end of the build is balanced to within one small chunk)
+MIN_TASKS_PER_WORKER = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +44,27 @@ class Job:
     sha256: str
     #: the parent's parser version: a worker started after a code edit must not record another one
     parser_version: str
+    #: the registry scan saw a sidecar beside the file (else region and URL are not looked for)
+    has_sidecar: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkDone:
+    """What a worker reports for one chunk (its rows are on disk)."""
+
+    files: int
+    #: CPU seconds the worker spent on the chunk (parse, frames, writes)
+    cpu_s: float
+
+
+@dataclass
+class ParseSummary:
+    files: int = 0
+    chunks: int = 0
+    workers: int = 1
+    wall_s: float = 0.0
+    #: CPU seconds of the parsing processes (the build process's own when it parsed in-process)
+    worker_cpu_s: float = 0.0
 
 
 def _sidecar_fields(path: Path) -> tuple[str | None, str | None]:
@@ -40,33 +76,72 @@ def _sidecar_fields(path: Path) -> tuple[str | None, str | None]:
 
 
 def parse_chunk(jobs: Sequence[Job]) -> dict[str, pl.DataFrame]:
-    """Parse a chunk of files (in a worker process). Never raises for a bad file: parse_file does not."""
+    """Parse a chunk of files into staged frames. Never raises for a bad file: parse_file does not."""
     batch = Batch()
     for job in jobs:
         root = Path(job.raw_root)
         path = root / job.source_path
         record = parse_file(path, root)
-        region, url = _sidecar_fields(path)
+        region, url = _sidecar_fields(path) if job.has_sidecar else (None, None)
         batch.add(record, FileInfo(job.source_path, job.sha256, region, url), job.parser_version, now_utc())
     return batch.frames()
 
 
-def read_staged(staging: Path, table: str) -> pl.DataFrame:
-    files = sorted((staging / PARSED_DIR / table).glob("*.parquet"))
+def chunk_file(staging: Path, table: str, n: int) -> Path:
+    return staging / PARSED_DIR / table / f"chunk-{n:06d}.parquet"
+
+
+def stage_chunk(jobs: Sequence[Job], staging: str, n: int) -> ChunkDone:
+    """Parse chunk `n`, validate it (`validate.check_chunk`: the per-report checks, in parallel across
+    workers) and write its staged Parquet files (in a worker process). Every table gets a file, empty or
+    not, so a chunk's files line up across tables."""
+    from pipelines.warehouse.validate import check_chunk  # (validate reads what this module stages)
+
+    started = time.process_time()
+    for table, frame in check_chunk(parse_chunk(jobs)).items():
+        # staged files are read once, whole, by the same build: fast compression, no statistics
+        frame.write_parquet(chunk_file(Path(staging), table, n), compression="lz4", statistics=False)
+    return ChunkDone(len(jobs), time.process_time() - started)
+
+
+def staged_chunks(staging: Path) -> list[str]:
+    """Names of the staged chunks (`chunk-NNNNNN.parquet`), in order."""
+    return sorted(p.name for p in (staging / PARSED_DIR / "reports").glob("chunk-*.parquet"))
+
+
+def staged_reports_count(staging: Path) -> int:
+    return sum(pq.read_metadata(staging / PARSED_DIR / "reports" / name).num_rows for name in staged_chunks(staging))
+
+
+def read_staged(
+    staging: Path, table: str, chunks: Sequence[str] | None = None, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Staged rows of `table`: of the given chunks (default: all), optionally only some columns."""
+    names = staged_chunks(staging) if chunks is None else chunks
+    files = [f for f in (staging / PARSED_DIR / table / name for name in names) if f.exists()]
+    schema = staging_schema(table)
+    if columns is not None:
+        schema = pl.Schema({c: schema[c] for c in columns})
     if not files:
-        return pl.DataFrame(schema=staging_schema(table))
-    frames = [pl.read_parquet(f) for f in files]
-    return pl.concat(frames, how="vertical_relaxed", rechunk=True).cast(staging_schema(table))  # type: ignore[arg-type]
+        return pl.DataFrame(schema=schema)
+    frames = [pl.read_parquet(f, columns=columns) for f in files]
+    return pl.concat(frames, how="vertical_relaxed", rechunk=True).cast(schema)  # type: ignore[arg-type]
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
     """forkserver, not fork: the parent (a Dagster run, polars) is multi-threaded and fork could deadlock.
     Not spawn either: a spawned worker imports this module (polars, pandera, pandas: seconds of CPU) before
-    its first file. The fork server is a fresh single-threaded process that imports it once; workers are
-    forked from it ready to parse (measured: 200 files on 2 workers, 18-24 s with spawn, 7 s here)."""
+    its first file. The fork server is a fresh single-threaded process that imports it once (and pandera, which
+    validates each chunk); workers are forked from it ready to parse (measured: 200 files on 2 workers,
+    18-24 s with spawn, 7 s here)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload([__name__, "pipelines.warehouse.validate", "pandera.polars"])
     return ctx
+
+
+def chunk_size_for(files: int, workers: int, largest: int = CHUNK_FILES) -> int:
+    """Files per task: `largest`, or fewer so that every worker gets MIN_TASKS_PER_WORKER tasks."""
+    return max(1, min(largest, math.ceil(files / (workers * MIN_TASKS_PER_WORKER))))
 
 
 def parse_to_staging(
@@ -75,32 +150,51 @@ def parse_to_staging(
     staging: Path,
     *,
     workers: int | None = None,
-    chunk_size: int = 64,
+    chunk_size: int = CHUNK_FILES,
+    with_sidecar: Collection[str] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """Parse `files` ((source_path, sha256) pairs) into staged Parquet under `staging`; returns chunks written.
+) -> ParseSummary:
+    """Parse `files` ((source_path, sha256) pairs) into staged Parquet under `staging`.
 
+    `with_sidecar`: the source paths the registry scan found a sidecar for (None: look beside every file).
     With one worker (or few files) parsing runs in this process: a pool costs more than it saves there.
     """
-    for table in STAGED_TABLES:
-        (staging / PARSED_DIR / table).mkdir(parents=True, exist_ok=True)
-    jobs = [Job(str(raw_root), p, s, PARSER_VERSION) for p, s in files]
-    chunks = [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
-    workers = workers or min(os.cpu_count() or 1, 16)
+    started = time.perf_counter()
+    from pipelines.warehouse.validate import CHECKED_TABLES
 
-    def write(n: int, frames: dict[str, pl.DataFrame], size: int) -> None:
-        for table, frame in frames.items():
-            frame.write_parquet(staging / PARSED_DIR / table / f"chunk-{n:06d}.parquet")
+    for table in (*STAGED_TABLES, *CHECKED_TABLES):
+        (staging / PARSED_DIR / table).mkdir(parents=True, exist_ok=True)
+    workers = workers or min(os.cpu_count() or 1, 16)
+    sidecars = None if with_sidecar is None else set(with_sidecar)
+    jobs = [Job(str(raw_root), p, s, PARSER_VERSION, sidecars is None or p in sidecars) for p, s in files]
+    size = chunk_size_for(len(jobs), workers, chunk_size)
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    summary = ParseSummary(files=len(jobs), chunks=len(chunks), workers=workers)
+
+    def done(result: ChunkDone) -> None:
+        summary.worker_cpu_s += result.cpu_s
         if progress:
-            progress(size)
+            progress(result.files)
 
     if workers <= 1 or len(chunks) <= 1:
-        for n, chunk in enumerate(chunks):
-            write(n, parse_chunk(chunk), len(chunk))
-        return len(chunks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        futures = {pool.submit(parse_chunk, chunk): (n, len(chunk)) for n, chunk in enumerate(chunks)}
-        for fut in as_completed(futures):
-            n, size = futures[fut]
-            write(n, fut.result(), size)
-    return len(chunks)
+        summary.workers = 1
+        with worker_gc():  # the parser processes' regime, in this process for the stretch of parsing
+            for n, chunk in enumerate(chunks):
+                done(stage_chunk(chunk, str(staging), n))
+    else:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=_pool_context(), initializer=configure_worker_gc
+        ) as pool:
+            # a bounded window of tasks in flight: finished futures are dropped, not kept to the end
+            todo = iter(enumerate(chunks))
+            running: set[Future[ChunkDone]] = set()
+            for n, chunk in todo:
+                running.add(pool.submit(stage_chunk, chunk, str(staging), n))
+                if len(running) >= 2 * workers:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        done(fut.result())
+            for fut in running:
+                done(fut.result())
+    summary.wall_s = time.perf_counter() - started
+    return summary

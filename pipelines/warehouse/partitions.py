@@ -1,8 +1,9 @@
 """Hive-partitioned Parquet datasets, one per table: `<out>/parquet/<table>/report_year=<YYYY>/data.parquet`.
 
-A build rewrites each year partition it touches as a whole: the partition's current rows minus those of
-the files re-read or removed, plus the new rows (no DuckDB `COPY … OVERWRITE`, which deletes every
-partition). Reports of unknown year live in `report_year=0`.
+A build rewrites each year partition it touches as a whole (no DuckDB `COPY … OVERWRITE`, which deletes
+every partition), one year at a time: the partition's current rows minus those of the files re-read or
+removed, plus the new rows, read from the validated batch's files of that year only. Memory is one year
+partition, not the batch. Reports of unknown year live in `report_year=0`.
 
 The commit writes a new snapshot (`snapshots`): the unchanged partition files hard-linked from the current
 one, the rewritten partitions, and the new registry; then one atomic flip of `<out>/current` makes all of
@@ -19,11 +20,24 @@ import pyarrow.parquet as pq
 
 from pipelines.warehouse import registry as reg
 from pipelines.warehouse import snapshots
-from pipelines.warehouse.validate import read_validated
+from pipelines.warehouse.validate import read_validated, validated_years
 from schemas.tables import PARTITION_COLUMN, TABLES, arrow_schema, polars_schema
 
 PARQUET_DIR = snapshots.PARQUET_DIR
 DATA_FILE = "data.parquet"
+
+
+#: columns of the batch's reports the commit needs (the registry rows and what to replace)
+_REGISTRY_SOURCES = [
+    "source_path",
+    "report_id",
+    PARTITION_COLUMN,
+    "parser_version",
+    "text_sha256",
+    "duplicate_of",
+    "status",
+    "ingested_at",
+]
 
 
 class ConcurrentBuild(RuntimeError):
@@ -77,8 +91,10 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
     snapshots.ensure_layout(out_dir)
     previous = snapshots.current_id(out_dir)
     registry = reg.read_registry(out_dir)
-    new = {t: read_validated(staging, t) for t in TABLES}
-    reports = new["reports"].with_columns(reg.partition_year(pl.col(PARTITION_COLUMN)).alias("_year"))
+    # the batch's reports, narrow (one row per report): what to remove, which years, the registry rows
+    reports = read_validated(staging, "reports", columns=_REGISTRY_SOURCES).with_columns(
+        reg.partition_year(pl.col(PARTITION_COLUMN)).alias("_year")
+    )
     affected_paths = planned.filter(pl.col("action").is_in([reg.CHANGED, reg.REPARSE, reg.REMOVED]))["source_path"]
     affected = registry.filter(pl.col("source_path").is_in(affected_paths.implode()))
     remove_paths = pl.concat([affected["source_path"], reports["source_path"]]).unique()
@@ -88,7 +104,7 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
             reports.filter(pl.col("duplicate_of").is_null())["report_id"],
         ]
     ).unique()
-    years = sorted(set(affected["partition_year"].to_list()) | set(reports["_year"].to_list()))
+    years = sorted(set(affected["partition_year"].to_list()) | set(validated_years(staging)))
 
     summary = CommitSummary()
     sid, snapshot = snapshots.new_snapshot(out_dir)
@@ -98,14 +114,12 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
             for path in sorted((current / PARQUET_DIR / table).glob(f"{PARTITION_COLUMN}=*/{DATA_FILE}")):
                 if int(path.parent.name.partition("=")[2]) not in years:
                     snapshots.link_or_copy(path, snapshot / PARQUET_DIR / table / path.parent.name / DATA_FILE)
-    for year in years:
+    for year in years:  # one year partition in memory at a time: its current rows and the batch's
         merged: dict[str, pl.DataFrame] = {}
         for table in TABLES:
             key, drop = ("source_path", remove_paths) if table == "reports" else ("report_id", remove_ids)
             old = read_partition(out_dir, table, year).filter(~pl.col(key).is_in(drop.implode()))
-            frame = new[table]
-            year_of = reg.partition_year(pl.col(PARTITION_COLUMN))
-            added = frame.filter(year_of == year).select(polars_schema(table, with_partition=False).names())
+            added = read_validated(staging, table, year).select(polars_schema(table, with_partition=False).names())
             merged[table] = pl.concat([old, added], how="vertical_relaxed").sort(key, maintain_order=True)
         if merged["reports"].is_empty():
             summary.years_removed.append(year)

@@ -54,6 +54,8 @@ SCAN_SCHEMA = pl.Schema(
 #: actions of a plan
 NEW, CHANGED, UNCHANGED, REPARSE, REMOVED = "new", "changed", "unchanged", "reparse", "removed"
 TO_PARSE = (NEW, CHANGED, REPARSE)
+#: files per task of the scan's thread pool
+SCAN_BATCH = 256
 
 
 def registry_path(out_dir: Path) -> Path:
@@ -150,10 +152,15 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
     def one(path: Path) -> tuple[str, str, int, int, str | None]:
         rel = display_name(path.relative_to(raw_root).as_posix())  # a name that is not UTF-8: \xNN escapes
         try:
-            st = path.stat()
+            st = path.lstat()
+            # `list_raw_files` does not descend into linked folders: only a file that is itself a link can
+            # resolve outside the raw root (resolving every path costs a syscall per folder level)
+            linked = stat.S_ISLNK(st.st_mode)
+            if linked:
+                st = path.stat()
         except OSError:
             return rel, unreadable_id(rel), -1, -1, None
-        if not stat.S_ISREG(st.st_mode) or not _resolves_under(path, raw_root):
+        if not stat.S_ISREG(st.st_mode) or (linked and not _resolves_under(path, raw_root)):
             # not opened: a FIFO would block the build forever, a link out of the raw root is not ours to read
             # (parse_file records why)
             return rel, unreadable_id(rel), st.st_size, st.st_mtime_ns, None
@@ -174,8 +181,14 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
                 digest = unreadable_id(rel)
         return rel, digest, st.st_size, st.st_mtime_ns, _sidecar_sha256(path)
 
+    def batch(paths: list[Path]) -> list[tuple[str, str, int, int, str | None]]:
+        return [one(p) for p in paths]
+
+    # threads get batches of files, not one future per file (a thread pool ignores `chunksize`: 100,000
+    # futures cost more than the stat calls they wrap)
+    batches = [files[i : i + SCAN_BATCH] for i in range(0, len(files), SCAN_BATCH)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        rows = list(pool.map(one, files, chunksize=64) if len(files) > 256 else map(one, files))
+        rows = [row for rows in (pool.map(batch, batches) if len(batches) > 1 else map(batch, batches)) for row in rows]
     return pl.DataFrame(rows, schema=SCAN_SCHEMA, orient="row")
 
 

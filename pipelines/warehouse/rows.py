@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -64,29 +65,44 @@ class Batch:
         problems = list(record.problems)
         report_id = record.source.sha256 or info.sha256
         year = record.year
-        ident = {"report_id": report_id, "report_year": year, STAGING_COLUMN: info.source_path}
+        path = info.source_path
+        # ~40 figure rows a report: per-cell work is kept lean (a cell's location text is only built for a
+        # problem, the template's row order is computed once per template)
+        proactive = self.columns["proactive"]
         for key, cell in record.proactive.items():
             item, subject, metric = (key.split("|") + ["", "", ""])[:3]
             value = cell.value if isinstance(cell.value, int | float) and not isinstance(cell.value, bool) else None
-            self._row("proactive", **ident, item=item, subject=subject, metric=metric, value=value, raw_text=cell.raw)
-        order = {r.code: i + 1 for i, r in enumerate(APPLICATION_ROWS.get(record.template, ()))}
+            _append(
+                proactive,
+                report_id=report_id,
+                report_year=year,
+                source_path=path,
+                item=item,
+                subject=subject,
+                metric=metric,
+                value=value,
+                raw_text=cell.raw,
+            )
+        order = _row_order(record.template)
+        applications = self.columns["applications"]
         for row_code, cells in record.applications.items():
             row = ROW_BY_CODE.get(row_code)
-            values = {c: _count(cells.get(c), f"row={row_code},column={c}", problems) for c in _APP_VALUE_COLUMNS}
-            self._row(
-                "applications",
-                **ident,
+            values = {c: _count(cells.get(c), "row", row_code, c, problems) for c in _APP_VALUE_COLUMNS}
+            _append(
+                applications,
+                report_id=report_id,
+                report_year=year,
+                source_path=path,
                 template=record.template,
                 row_code=row_code,
                 row_order=order.get(row_code, 0),
                 category=row.category if row else None,
                 **values,
             )
+        appeals = self.columns["appeals"]
         for proceeding, cells in record.appeals.items():
-            values = {
-                o: _count(cells.get(o), f"proceeding={proceeding},outcome={o}", problems) for o in APPEAL_OUTCOME_CODES
-            }
-            self._row("appeals", **ident, proceeding=proceeding, **values)
+            values = {o: _count(cells.get(o), "proceeding", proceeding, o, problems) for o in APPEAL_OUTCOME_CODES}
+            _append(appeals, report_id=report_id, report_year=year, source_path=path, proceeding=proceeding, **values)
         self._row(
             "reports",
             report_id=report_id,
@@ -121,16 +137,32 @@ class Batch:
         return {t: pl.DataFrame(cols, schema=staging_schema(t), strict=False) for t, cols in self.columns.items()}
 
 
-def _count(cell: Cell | None, where: str, problems: list[str]) -> int | None:
+def _append(columns: dict[str, list[Any]], **values: Any) -> None:
+    """One row: every column of the table gets a value (None where `values` has none)."""
+    for name, buf in columns.items():
+        buf.append(values.get(name))
+
+
+@cache
+def _row_order(template: str | None) -> dict[str, int]:
+    """1-based position of each table-3 row code in the template's row order."""
+    return {r.code: i + 1 for i, r in enumerate(APPLICATION_ROWS.get(template, ()))}  # type: ignore[arg-type]
+
+
+def _count(cell: Cell | None, axis: str, key: str, column: str, problems: list[str]) -> int | None:
     """A table-3/4 cell as an integer count. A fractional count cannot be stored in a BIGINT column: it is
-    stored as NULL and said so in `problems` (the parser's non_negative breach records the figure)."""
-    if cell is None or cell.value is None or isinstance(cell.value, bool):
+    stored as NULL and said so in `problems` (the parser's non_negative breach records the figure).
+    `axis`=`key`, column=`column` say where the cell is (the text is built only for a problem)."""
+    if cell is None:
         return None
-    if isinstance(cell.value, int):
-        return cell.value
-    if float(cell.value).is_integer():
-        return int(cell.value)
-    problems.append(f"fractional count {cell.raw!r} at {where} stored as NULL")
+    value = cell.value
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if float(value).is_integer():
+        return int(value)
+    problems.append(f"fractional count {cell.raw!r} at {axis}={key},column={column} stored as NULL")
     return None
 
 

@@ -1,10 +1,12 @@
-"""Validate a staged batch with the pandera schemas and turn it into the rows to load.
+"""Validate a staged batch with the pandera schemas and turn it into the rows to load. The per-report
+checks run on each chunk in its parser process (`check_chunk`); the build process does what needs the whole
+batch (`validate_staged`), a group of staged chunks at a time (memory does not grow with the batch).
 
 - duplicates: a report whose normalized text equals one already loaded (or one earlier in path order in
   this batch) gets `duplicate_of`; its figures are not loaded a second time;
 - schema failures (wrong type, unknown code, out-of-range year) are collected, and block the load;
-- arithmetic breaches become `violations` rows (the same polars expressions as the pandera rule checks),
-  and `n_violations` of each report;
+- arithmetic breaches become `violations` rows, and `n_violations` of each report; each rule is evaluated
+  once (`schemas.checks.evaluate`) and pandera's rule checks read that evaluation's per-row outcome;
 - the vectorized breaches are compared with the parser's own (`disagreements`).
 """
 
@@ -15,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from pipelines.warehouse.ingest import read_staged
-from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN
+from pipelines.warehouse.ingest import PARSED_DIR, read_staged, staged_chunks
+from pipelines.warehouse.registry import partition_year
+from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN, staging_schema
 from schemas import checks
 from schemas.rules import RULE_IDS
-from schemas.tables import TABLES, empty_frame, pandera_schema, polars_schema
+from schemas.tables import PARTITION_COLUMN, TABLES, pandera_schema, polars_schema
 
 VALIDATED_DIR = "validated"
 _KEY = [STAGING_COLUMN, "rule", "location"]
@@ -161,60 +165,190 @@ def _disagreements(vectorized: pl.DataFrame, parser: pl.DataFrame) -> pl.DataFra
     )
 
 
-def validate_staged(staging: Path, kept_originals: pl.DataFrame) -> Validation:
-    """Validate the parsed batch in `staging` and write the rows to load to `<staging>/validated/`."""
-    out = staging / VALIDATED_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    reports = mark_duplicates(read_staged(staging, "reports"), kept_originals)
-    if reports.is_empty():  # nothing was parsed: nothing to validate (and no need to load pandera)
-        result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
-        for table in TABLES:
-            empty_frame(table).write_parquet(out / f"{table}.parquet")
-            result.rows[table] = 0
-        return result
+#: reports validated (and written) together: the staged chunks are grouped up to about this many reports,
+#: so the build's memory is one group's frames whatever the batch size (a chunk never splits a report)
+GROUP_REPORTS = 5_000
+
+
+def _chunk_groups(staging: Path, target: int) -> list[list[str]]:
+    """Consecutive staged chunks, grouped up to about `target` reports each."""
+    groups: list[list[str]] = []
+    size = target
+    for name in staged_chunks(staging):
+        rows = pq.read_metadata(staging / PARSED_DIR / "reports" / name).num_rows
+        if size + rows > target and (not groups or groups[-1]):
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += rows
+    return [g for g in groups if g]
+
+
+def _year_dir(staging: Path, table: str, year: int) -> Path:
+    return staging / VALIDATED_DIR / table / f"{PARTITION_COLUMN}={year}"
+
+
+def _write_by_year(staging: Path, table: str, frame: pl.DataFrame, part: int) -> None:
+    """Rows to load, one file per year partition they go to (the commit reads one year at a time)."""
+    year = partition_year(pl.col(PARTITION_COLUMN)).alias("_year")
+    for (value,), rows in frame.with_columns(year).partition_by("_year", as_dict=True, maintain_order=True).items():
+        path = _year_dir(staging, table, int(value)) / f"part-{part:05d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.drop("_year").write_parquet(path, compression="lz4", statistics=False)
+
+
+#: what each parser process stages beside a chunk's parsed tables: its own per-report validation
+SCHEMA_FAILURES = "schema_failures"
+RULE_FAILURES = "rule_failures"  # per rule id: rows failing its pandera check
+DISAGREEMENTS = "disagreements"
+_RULE_FAILURES_SCHEMA = pl.Schema({"rule": pl.Utf8, "rows": pl.Int64})
+_DISAGREEMENTS_SCHEMA = pl.Schema(
+    {**staging_schema(PARSER_VIOLATIONS), "found_by": pl.Utf8}  # type: ignore[dict-item]
+)
+#: tables whose failure-case indexes count rows of that table (offset by the chunks before, batch-wide)
+_INDEXED_TABLES: tuple[str, ...] = ("reports", *checks.RULE_CHECKED_TABLES, "violations")
+#: the staged tables `check_chunk` adds to a parsed chunk
+CHECKED_TABLES: tuple[str, ...] = ("violations", SCHEMA_FAILURES, RULE_FAILURES, DISAGREEMENTS)
+
+
+def checked_schema(table: str) -> pl.Schema:
+    """Schema of a staged table of the chunk checks (the others: `rows.staging_schema`)."""
+    return {
+        SCHEMA_FAILURES: _FAILURE_SCHEMA,
+        RULE_FAILURES: _RULE_FAILURES_SCHEMA,
+        DISAGREEMENTS: _DISAGREEMENTS_SCHEMA,
+    }.get(table) or staging_schema(table)
+
+
+def check_chunk(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Every per-report check of one parsed chunk (run in its parser process, chunks in parallel): pandera
+    schemas, each arithmetic rule evaluated once (the breaches, and the outcome pandera checks), the reports'
+    `n_violations`, the comparison with the parser's breaches. Returns the chunk's frames with `reports`
+    completed and the CHECKED_TABLES added. Failure-case indexes count from the start of the chunk."""
     failures: list[pl.DataFrame] = []
     rule_rows: Counter[str] = Counter()
     found: list[pl.DataFrame] = []
-    figures: dict[str, pl.DataFrame] = {}
     for table in checks.RULE_CHECKED_TABLES:  # the figure tables a parse fills
-        frame = read_staged(staging, table)
-        failed, rules = _schema_failures(table, frame)
+        evaluation = checks.evaluate(table, frames[table])
+        failed, rules = _schema_failures(table, evaluation.checked)
         failures.append(failed)
         rule_rows += rules
         if failed.is_empty():
-            found.append(checks.breaches(table, frame))
-        figures[table] = frame
+            found.append(evaluation.breaches)
     violations = (
-        pl.concat(found, how="vertical_relaxed")
+        # in a stable order (the checks' own order varies from run to run)
+        pl.concat(found, how="vertical_relaxed").sort(STAGING_COLUMN, "rule", "location", maintain_order=True)
         if found
-        else pl.DataFrame(schema={**polars_schema("violations"), STAGING_COLUMN: pl.Utf8})
-    )
+        else pl.DataFrame(schema=staging_schema("violations"))
+    ).cast(staging_schema("violations"))  # type: ignore[arg-type]
     per_report = violations.group_by(STAGING_COLUMN).len("n")
+    staged = frames["reports"]
     reports = (
-        reports.join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
+        staged.join(per_report, on=STAGING_COLUMN, how="left", maintain_order="left")
         .with_columns(pl.col("n").fill_null(0).cast(pl.Int32).alias("n_violations"))
-        .drop("n")
+        .select(staged.columns)
     )
-    figures["violations"] = violations
     for table, frame in (("reports", reports), ("violations", violations)):
-        failed, _ = _schema_failures(table, frame)
-        failures.append(failed)
-    result = Validation(
-        schema_failures=pl.concat(failures, how="vertical_relaxed"),
-        rule_failing_rows=rule_rows,
-        breaches_by_rule=Counter(dict(violations.group_by("rule").len().iter_rows())),
-        disagreements=_disagreements(violations, read_staged(staging, PARSER_VIOLATIONS)),
-        duplicates=reports.filter(pl.col("duplicate_of").is_not_null()).height,
+        failures.append(_schema_failures(table, frame)[0])
+    return {
+        **frames,
+        "reports": reports,
+        "violations": violations,
+        SCHEMA_FAILURES: pl.concat(failures, how="vertical_relaxed").cast(_FAILURE_SCHEMA),  # type: ignore[arg-type]
+        RULE_FAILURES: pl.DataFrame(list(rule_rows.items()), schema=_RULE_FAILURES_SCHEMA, orient="row"),
+        DISAGREEMENTS: _disagreements(violations, frames[PARSER_VIOLATIONS]).cast(_DISAGREEMENTS_SCHEMA),  # type: ignore[arg-type]
+    }
+
+
+def _scan_checked(staging: Path, table: str, chunks: list[str]) -> pl.LazyFrame:
+    """The chunks' staged check results of `table`, as one lazy scan (tiny files; nothing held)."""
+    files = [str(staging / PARSED_DIR / table / name) for name in chunks]
+    if not files:
+        return pl.LazyFrame(schema=checked_schema(table))
+    return pl.scan_parquet(files, schema=checked_schema(table), include_file_paths="_file")
+
+
+def _batch_failures(staging: Path, chunks: list[str]) -> pl.DataFrame:
+    """The chunks' schema failures, their indexes counted from the start of the batch (chunk order)."""
+    failed = _scan_checked(staging, SCHEMA_FAILURES, chunks).collect()
+    if failed.is_empty():
+        return failed.drop("_file")
+    offsets = []
+    for table in _INDEXED_TABLES:
+        rows = [pq.read_metadata(staging / PARSED_DIR / table / name).num_rows for name in chunks]
+        starts = [sum(rows[:i]) for i in range(len(rows))]
+        offsets += [(table, name, start) for name, start in zip(chunks, starts, strict=True)]
+    offset = pl.DataFrame(offsets, schema={"table": pl.Utf8, "_chunk": pl.Utf8, "_offset": pl.Int64}, orient="row")
+    return (
+        failed.with_columns(pl.col("_file").str.extract(r"([^/\\]+)$").alias("_chunk"))
+        .join(offset, on=["table", "_chunk"], how="left", maintain_order="left")
+        .with_columns(pl.col("index") + pl.col("_offset"))
+        .select(_FAILURE_SCHEMA.names())
     )
-    originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
-    reports.select(TABLES["reports"].column_names).write_parquet(out / "reports.parquet")
-    result.rows["reports"] = reports.height
-    for table, frame in figures.items():
-        loaded = frame.join(originals, on=STAGING_COLUMN, how="semi").select(TABLES[table].column_names)
-        loaded.write_parquet(out / f"{table}.parquet")
-        result.rows[table] = loaded.height
+
+
+def validate_staged(staging: Path, kept_originals: pl.DataFrame, *, group_reports: int | None = None) -> Validation:
+    """Gather the parsed batch's validation and write the rows to load to
+    `<staging>/validated/<table>/report_year=<Y>/part-NNNNN.parquet`, a group of staged chunks at a time.
+
+    The per-report checks ran in the parser processes (`check_chunk`: every rule is per report and a chunk
+    holds whole reports); what needs the whole batch is done here: duplicate marking (three narrow columns
+    read whole), and the batch summaries of the chunks' checks (lazy scans of small files)."""
+    out = staging / VALIDATED_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    identity = read_staged(staging, "reports", columns=[STAGING_COLUMN, "report_id", "text_sha256"])
+    duplicate_of = mark_duplicates(identity, kept_originals).select(STAGING_COLUMN, "duplicate_of")
+    result = Validation(schema_failures=pl.DataFrame(schema=_FAILURE_SCHEMA), disagreements=pl.DataFrame())
+    result.rows = dict.fromkeys(TABLES, 0)
+    if identity.is_empty():  # nothing was parsed: nothing to validate
+        return result
+    result.duplicates = duplicate_of.filter(pl.col("duplicate_of").is_not_null()).height
+    chunks = staged_chunks(staging)
+    result.schema_failures = _batch_failures(staging, chunks)
+    rule_rows = _scan_checked(staging, RULE_FAILURES, chunks).group_by("rule").agg(pl.col("rows").sum()).collect()
+    result.rule_failing_rows = Counter({r: int(n) for r, n in rule_rows.iter_rows() if n})
+    by_rule = _scan_checked(staging, "violations", chunks).group_by("rule").len().collect()
+    result.breaches_by_rule = Counter(dict(by_rule.iter_rows()))
+    result.disagreements = _scan_checked(staging, DISAGREEMENTS, chunks).drop("_file").collect()
+    for part, group in enumerate(_chunk_groups(staging, group_reports or GROUP_REPORTS)):
+        staged = read_staged(staging, "reports", group)
+        reports = (
+            staged.drop("duplicate_of")
+            .join(duplicate_of, on=STAGING_COLUMN, how="left", maintain_order="left")
+            .select(staged.columns)
+        )
+        _write_by_year(staging, "reports", reports.select(TABLES["reports"].column_names), part)
+        result.rows["reports"] += reports.height
+        originals = reports.filter(pl.col("duplicate_of").is_null()).select(STAGING_COLUMN)
+        for table in (*checks.RULE_CHECKED_TABLES, "violations"):
+            loaded = (
+                read_staged(staging, table, group)
+                .join(originals, on=STAGING_COLUMN, how="semi")
+                .select(TABLES[table].column_names)
+            )
+            _write_by_year(staging, table, loaded, part)
+            result.rows[table] += loaded.height
     return result
 
 
-def read_validated(staging: Path, table: str) -> pl.DataFrame:
-    return pl.read_parquet(staging / VALIDATED_DIR / f"{table}.parquet")
+def validated_years(staging: Path) -> list[int]:
+    """Year partitions the validated batch has rows for."""
+    folder = staging / VALIDATED_DIR / "reports"
+    return (
+        sorted(int(p.name.partition("=")[2]) for p in folder.glob(f"{PARTITION_COLUMN}=*")) if folder.exists() else []
+    )
+
+
+def read_validated(
+    staging: Path, table: str, year: int | None = None, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Validated rows of `table` to load: of one year partition, or (year None) of every year (small tables
+    and tests only: the commit reads one year at a time)."""
+    schema = polars_schema(table)
+    pattern = f"{PARTITION_COLUMN}={year}" if year is not None else f"{PARTITION_COLUMN}=*"
+    files = sorted((staging / VALIDATED_DIR / table).glob(f"{pattern}/part-*.parquet"))
+    names = columns or schema.names()
+    if not files:
+        return pl.DataFrame(schema={c: schema[c] for c in names})
+    frames = [pl.read_parquet(f, columns=names) for f in files]
+    return pl.concat(frames, how="vertical_relaxed").cast({c: schema[c] for c in names})  # type: ignore[arg-type]
