@@ -358,8 +358,8 @@ def _row_major(rows: list[int], values: list[str], width: int) -> Reading:
 
 
 def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
-    n = len(rows)
-    return {r: [values[c * n + i] for c in range(width)] for i, r in enumerate(rows)}
+    n = len(rows)  # (len(values) == n * width: row i is every n-th figure from the i-th)
+    return {r: values[i::n] for i, r in enumerate(rows)}
 
 
 _SHORT_ROW = "one figure short: blank cell assumed in column"
