@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from operator import attrgetter
 
 from pipelines.parsing.table_stream import Piece
 
-_FIXED_WIDTH = attrgetter("fixed_width")
 _TOKEN = re.compile(r"\S+")
 #: a reference row further than this many lines away is on another page or another table
 _MAX_DISTANCE = 30
@@ -78,7 +76,7 @@ def align_short_rows(pieces: list[Piece], line_of: list[int], lines: list[str], 
     Replaces the short VALUES pieces in `pieces` (line_of: each piece's line index); returns a description
     of each row padded (for `problems`).
     """
-    if not any(map(_FIXED_WIDTH, pieces)):
+    if not any([p.fixed_width for p in pieces]):
         return []  # not a fixed-width layout (one C-level pass)
     short: list[int] = []  # positions of the short rows
     full: list[int] = []  # positions of the complete rows

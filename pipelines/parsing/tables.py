@@ -151,7 +151,6 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
 _UNSEEN = -1
-_TEXT_OF = attrgetter("text")
 _VALUE_OF = attrgetter("value")
 
 
@@ -359,8 +358,8 @@ def _row_major(rows: list[int], values: list[str], width: int) -> Reading:
 
 
 def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
-    n = len(rows)
-    return {r: [values[c * n + i] for c in range(width)] for i, r in enumerate(rows)}
+    n = len(rows)  # (len(values) == n * width: row i is every n-th figure from the i-th)
+    return {r: values[i::n] for i, r in enumerate(rows)}
 
 
 _SHORT_ROW = "one figure short: blank cell assumed in column"
@@ -505,7 +504,7 @@ def _read_applications(
     if not anchors[0]:
         problems.append("table 3: no row label of the national format found")
         return {}
-    texts = list(map(_TEXT_OF, pieces))
+    texts = [p.text for p in pieces]
     columns = _table3_columns(texts)
     width = len(columns)
     problems.extend(f"table 3 {note}" for note in align_short_rows(pieces, line_of, lines, width))
