@@ -24,7 +24,6 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from operator import attrgetter
 
 from pipelines.parsing.record import Cell, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
@@ -168,7 +167,6 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
 _UNSEEN = -1
-_VALUE_OF = attrgetter("value")
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -844,7 +842,7 @@ def extract_tables(lines: list[str], template: str) -> Tables:
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
     for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
         for outer, cells in grid.items():
-            if None in map(_VALUE_OF, cells.values()):  # (a C-level pass: most rows have no blank)
+            if None in [c.value for c in cells.values()]:  # (most rows have no blank)
                 texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
     if texts:
         out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
