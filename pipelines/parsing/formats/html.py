@@ -173,6 +173,33 @@ def _is_report_title(text: str) -> bool:
     return "政府信息公开" in text and "报告" in text and metadata.agency_and_year([text])[1] is not None
 
 
+_NO_SPAN = (1, 1)
+
+
+def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
+    """(rowspan, colspan) of a table cell, None for a hidden cell (left out of the grid); attributes are read
+    only where the cell has any (most have none)."""
+    keys = cell.keys()
+    if not keys:
+        return _NO_SPAN
+    if _hidden(cell):
+        return None
+    rowspan = _span(cell.get("rowspan")) if "rowspan" in keys else 1
+    colspan = _span(cell.get("colspan")) if "colspan" in keys else 1
+    return rowspan, colspan
+
+
+def _place(occupied: set[tuple[int, int]], row: int, column: int, rowspan: int, colspan: int) -> int:
+    """The first grid column at or after `column` that no earlier merged cell covers in `row`; records the
+    positions this cell covers when it spans more than one."""
+    if occupied:
+        while (row, column) in occupied:
+            column += 1
+    if rowspan > 1 or colspan > 1:
+        occupied.update((row + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+    return column
+
+
 def _span(value: str | None) -> int:
     try:
         n = int(str(value).strip())
@@ -377,20 +404,11 @@ def _grid_rows(table: etree._Element) -> list[str]:
             tag = cell.tag
             if tag != "td" and tag != "th":
                 continue
-            keys = cell.keys()
-            rowspan = colspan = 1
-            if keys:
-                if _hidden(cell):
-                    continue
-                if "rowspan" in keys:
-                    rowspan = _span(cell.get("rowspan"))
-                if "colspan" in keys:
-                    colspan = _span(cell.get("colspan"))
-            if occupied:
-                while (r, c) in occupied:
-                    c += 1
-            if rowspan > 1 or colspan > 1:
-                occupied.update((r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan))
+            spans = _cell_spans(cell)
+            if spans is None:
+                continue
+            rowspan, colspan = spans
+            c = _place(occupied, r, c, rowspan, colspan)
             placed.append((r, c))
             raw.append(cell.text or "" if not len(cell) else _text_content(cell))
             c += colspan
@@ -617,20 +635,11 @@ def _table_lines(table: etree._Element) -> list[str]:
         for cell in row:
             text = texts[index]
             index += 1
-            keys = cell.keys()
-            rowspan = colspan = 1
-            if keys:
-                if _hidden(cell):
-                    continue
-                if "rowspan" in keys:
-                    rowspan = _span(cell.get("rowspan"))
-                if "colspan" in keys:
-                    colspan = _span(cell.get("colspan"))
-            if occupied:
-                while (r, column) in occupied:
-                    column += 1
-            if rowspan > 1 or colspan > 1:
-                occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+            spans = _cell_spans(cell)
+            if spans is None:
+                continue
+            rowspan, colspan = spans
+            column = _place(occupied, r, column, rowspan, colspan)
             placed.append((r, column))
             raw.append(text)
             column += colspan
