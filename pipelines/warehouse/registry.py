@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -54,8 +53,6 @@ SCAN_SCHEMA = pl.Schema(
 #: actions of a plan
 NEW, CHANGED, UNCHANGED, REPARSE, REMOVED = "new", "changed", "unchanged", "reparse", "removed"
 TO_PARSE = (NEW, CHANGED, REPARSE)
-#: files per task of the scan's thread pool
-SCAN_BATCH = 256
 
 
 def registry_path(out_dir: Path) -> Path:
@@ -91,30 +88,44 @@ def partition_year(year: pl.Expr) -> pl.Expr:
     return year.fill_null(UNKNOWN_YEAR_PARTITION).cast(pl.Int32)
 
 
+def is_report_name(name: str) -> bool:
+    return (
+        not name.startswith(".")
+        and not name.endswith(SIDECAR_SUFFIX)
+        and os.path.splitext(name)[1].lower() in REPORT_SUFFIXES
+    )
+
+
 def is_report_file(path: Path) -> bool:
-    name = path.name
-    return not name.startswith(".") and not name.endswith(SIDECAR_SUFFIX) and path.suffix.lower() in REPORT_SUFFIXES
+    return is_report_name(path.name)
+
+
+def _report_files(raw_root: Path) -> Iterator[tuple[str, str, set[str]]]:
+    """(folder, file name, every name in that folder) of each report file under the raw root, any depth, in
+    a stable order; hidden folders are skipped and linked folders not entered. Plain strings: a `Path` per
+    file costs more than the `lstat` of the scan."""
+    for dirpath, dirnames, filenames in os.walk(raw_root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names = set(filenames)
+        for name in sorted(filenames):
+            if is_report_name(name):
+                yield dirpath, name, names
 
 
 def list_raw_files(raw_root: Path) -> list[Path]:
     """Report files under the raw root, any depth, in a stable order. Hidden folders are skipped."""
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(raw_root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        base = Path(dirpath)
-        found.extend(base / f for f in sorted(filenames) if is_report_file(base / f))
-    return found
+    return [Path(dirpath, name) for dirpath, name, _ in _report_files(raw_root)]
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
 
 
-def _resolves_under(path: Path, root: Path) -> bool:
+def _resolves_under(path: str | Path, root: Path) -> bool:
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     return real.startswith(real_root.rstrip(os.sep) + os.sep)
 
@@ -134,44 +145,44 @@ def _sidecar_sha256(path: Path) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class _Stat:
-    source_path: str
-    size: int
-    mtime_ns: int
+def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool) -> pl.DataFrame:
+    """Every report file under `raw_root` with size, mtime, sha256 and sidecar hash (SCAN_SCHEMA).
 
-
-def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int = 8) -> pl.DataFrame:
-    """Every report file under `raw_root` with size, mtime, sha256 and sidecar hash (SCAN_SCHEMA)."""
-    files = list_raw_files(raw_root)
+    One thread, plain strings: with the page cache warm a file costs one `lstat` and a dict lookup, and a
+    thread pool only added lock contention (50,000 files: 2.2 s here against 4.0 s with 8 threads). A sidecar
+    is looked for in the folder's listing before any `stat` (most files have none)."""
     known = {
         row[0]: (row[1], row[2], row[3])
         for row in registry.select("source_path", "size", "mtime_ns", "sha256").iter_rows()
     }
-
-    def one(path: Path) -> tuple[str, str, int, int, str | None]:
-        rel = display_name(path.relative_to(raw_root).as_posix())  # a name that is not UTF-8: \xNN escapes
+    root_prefix = len(os.path.join(os.fspath(raw_root), ""))
+    rows: list[tuple[str, str, int, int, str | None]] = []
+    for dirpath, name, names in _report_files(raw_root):
+        path = os.path.join(dirpath, name)
+        rel = display_name(path[root_prefix:].replace(os.sep, "/"))  # a name that is not UTF-8: \xNN escapes
         try:
-            st = path.lstat()
-            # `list_raw_files` does not descend into linked folders: only a file that is itself a link can
+            st = os.lstat(path)
+            # `_report_files` does not descend into linked folders: only a file that is itself a link can
             # resolve outside the raw root (resolving every path costs a syscall per folder level)
             linked = stat.S_ISLNK(st.st_mode)
             if linked:
-                st = path.stat()
+                st = os.stat(path)
         except OSError:
-            return rel, unreadable_id(rel), -1, -1, None
+            rows.append((rel, unreadable_id(rel), -1, -1, None))
+            continue
         if not stat.S_ISREG(st.st_mode) or (linked and not _resolves_under(path, raw_root)):
             # not opened: a FIFO would block the build forever, a link out of the raw root is not ours to read
             # (parse_file records why)
-            return rel, unreadable_id(rel), st.st_size, st.st_mtime_ns, None
+            rows.append((rel, unreadable_id(rel), st.st_size, st.st_mtime_ns, None))
+            continue
         prev = known.get(rel)
         # a file that could not be read last time is hashed again: fixing its permissions does not touch mtime
         if (
             not rehash
             and prev is not None
-            and prev[2] != unreadable_id(rel)
             and prev[0] == st.st_size
             and prev[1] == st.st_mtime_ns
+            and prev[2] != unreadable_id(rel)
         ):
             digest = prev[2]
         else:
@@ -179,16 +190,10 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool, threads: int =
                 digest = sha256_file(path)
             except OSError:
                 digest = unreadable_id(rel)
-        return rel, digest, st.st_size, st.st_mtime_ns, _sidecar_sha256(path)
-
-    def batch(paths: list[Path]) -> list[tuple[str, str, int, int, str | None]]:
-        return [one(p) for p in paths]
-
-    # threads get batches of files, not one future per file (a thread pool ignores `chunksize`: 100,000
-    # futures cost more than the stat calls they wrap)
-    batches = [files[i : i + SCAN_BATCH] for i in range(0, len(files), SCAN_BATCH)]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        rows = [row for rows in (pool.map(batch, batches) if len(batches) > 1 else map(batch, batches)) for row in rows]
+        sidecar = None
+        if name + SIDECAR_SUFFIX in names or os.path.splitext(name)[0] + SIDECAR_SUFFIX in names:
+            sidecar = _sidecar_sha256(Path(path))
+        rows.append((rel, digest, st.st_size, st.st_mtime_ns, sidecar))
     return pl.DataFrame(rows, schema=SCAN_SCHEMA, orient="row")
 
 
