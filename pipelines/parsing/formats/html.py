@@ -425,6 +425,28 @@ def _grid_rows(table: etree._Element) -> list[str]:
     return lines
 
 
+def _stand_in(table: etree._Element, index: int) -> None:
+    """Replace a data table's content by a place-holder line naming its grid (its tail text stays)."""
+    tail = table.tail
+    table.clear()
+    table.tail = tail
+    table.text = f"{_BREAK}{_TABLE}{index}{_BREAK}"
+
+
+def _marked_lines(walk_root: etree._Element, grids: list[list[str]]) -> list[str]:
+    """The lines of a marked tree: its text split at the `_BREAK` marks, each place-holder replaced by its
+    table's grid lines."""
+    lines: list[str] = []
+    for part in _collapse(_text_content(walk_root)).split(_BREAK):
+        if part.startswith(_TABLE):
+            lines.extend(grids[int(part[1:])])
+            continue
+        part = _join_words(part.strip())
+        if part:
+            lines.append(part)
+    return lines
+
+
 def _fast_lines(walk_root: etree._Element) -> list[str]:
     """`_Writer.walk(walk_root)`'s lines, computed by marking the tree (excluded elements emptied, a
     `_BREAK` where a line ends, each data table replaced by a place-holder) and reading its text once.
@@ -489,20 +511,9 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
     for table in tables:
         if table.tag != "table":
             continue
-        tail = table.tail
-        table.clear()
-        table.tail = tail
-        table.text = f"{_BREAK}{_TABLE}{live}{_BREAK}"
+        _stand_in(table, live)
         live += 1
-    lines: list[str] = []
-    for part in _collapse(_text_content(walk_root)).split(_BREAK):
-        if part.startswith(_TABLE):
-            lines.extend(grids[int(part[1:])])
-            continue
-        part = _join_words(part.strip())
-        if part:
-            lines.append(part)
-    return lines
+    return _marked_lines(walk_root, grids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -682,22 +693,11 @@ def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
         if table.tag != "table":
             continue  # emptied as hidden
         grids.append(_table_lines(table))
-        tail = table.tail
-        table.clear()
-        table.tail = tail
-        table.text = f"{_BREAK}{_TABLE}{len(grids) - 1}{_BREAK}"
+        _stand_in(table, len(grids) - 1)
     # no data table's rows or cells are left in the tree: every block and `<br>` is marked
     for el in list(walk_root.iter(*_LINE_TAGS)):
         _mark(el)
-    lines: list[str] = []
-    for part in _collapse(_text_content(walk_root)).split(_BREAK):
-        if part.startswith(_TABLE):
-            lines.extend(grids[int(part[1:])])
-            continue
-        part = _join_words(part.strip())
-        if part:
-            lines.append(part)
-    return lines
+    return _marked_lines(walk_root, grids)
 
 
 def extract(data: bytes) -> Extracted:
