@@ -203,11 +203,25 @@ def _evaluate_figures(
     # equal lists, one of them without a blank: the other has none either (None equals no number)
     if (expected_whole or actual_whole) and expected == actual:
         return 0
+    return _tally(c, where, locations, expected, actual, breaches, unevaluable)
+
+
+def _tally(
+    c: _Compiled,
+    where: str,
+    locations: Sequence[str],
+    expected: Sequence[Number | None],
+    actual: Sequence[Number | None],
+    breaches: list[Violation] | None,
+    unevaluable: list[str] | None,
+) -> int:
+    """Compare each location's two sums: a blank side makes it unevaluable, a difference is a breach
+    (appended when lists are given). Returns the number of breaches."""
     n = 0
     for location, e, a in zip(locations, expected, actual, strict=True):
         if e is None or a is None:
             if unevaluable is not None:
-                unevaluable.append(f"{rule.id}@{where}={location}")
+                unevaluable.append(f"{c.rule.id}@{where}={location}")
         elif e != a:
             n += 1
             if breaches is not None:
@@ -258,44 +272,19 @@ def _evaluate_cells(c: _Compiled, grid: Grid, breaches: list[Violation] | None, 
     required = rule.requires_column
     if required and not any(required in cells for cells in grid.values()):
         return 0
-    n = 0
     if rule.axis == "down_columns":
-        if not grid:
+        if not grid or not grid.keys() >= c.terms:
             return 0
-        part_rows: list[Mapping[str, Cell]] = []
-        total_rows: list[Mapping[str, Cell]] = []
-        for r in c.parts:
-            row = grid.get(r)
-            if row is None:
-                return 0
-            part_rows.append(row)
-        for r in c.totals:
-            row = grid.get(r)
-            if row is None:
-                return 0
-            total_rows.append(row)
-        for col in next(iter(grid.values())):
-            expected, actual = _total(part_rows, col), _total(total_rows, col)
-            if expected is None or actual is None:
-                if unevaluable is not None:
-                    unevaluable.append(f"{rule.id}@column={col}")
-            elif expected != actual:
-                n += 1
-                if breaches is not None:
-                    breaches.append(_violation(c, f"column={col}", expected, actual))
-        return n
-    for row_code, cells in grid.items():
-        if required and required not in cells:
-            continue
-        expected, actual = _row_total(cells, c.parts), _row_total(cells, c.totals)
-        if expected is None or actual is None:
-            if unevaluable is not None:
-                unevaluable.append(f"{rule.id}@{c.key}={row_code}")
-        elif expected != actual:
-            n += 1
-            if breaches is not None:
-                breaches.append(_violation(c, f"{c.key}={row_code}", expected, actual))
-    return n
+        part_rows = [grid[r] for r in c.parts]
+        total_rows = [grid[r] for r in c.totals]
+        columns = list(next(iter(grid.values())))
+        expected = [_total(part_rows, col) for col in columns]
+        actual = [_total(total_rows, col) for col in columns]
+        return _tally(c, "column", columns, expected, actual, breaches, unevaluable)
+    rows = [(code, cells) for code, cells in grid.items() if not required or required in cells]
+    expected = [_row_total(cells, c.parts) for _, cells in rows]
+    actual = [_row_total(cells, c.totals) for _, cells in rows]
+    return _tally(c, c.key, [code for code, _ in rows], expected, actual, breaches, unevaluable)
 
 
 def _violation(c: _Compiled, location: str, expected: Number, actual: Number) -> Violation:
