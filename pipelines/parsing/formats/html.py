@@ -189,15 +189,39 @@ def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
     return rowspan, colspan
 
 
-def _place(occupied: set[tuple[int, int]], row: int, column: int, rowspan: int, colspan: int) -> int:
-    """The first grid column at or after `column` that no earlier merged cell covers in `row`; records the
-    positions this cell covers when it spans more than one."""
-    if occupied:
-        while (row, column) in occupied:
-            column += 1
-    if rowspan > 1 or colspan > 1:
-        occupied.update((row + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
-    return column
+def _layout(rows: list[list[etree._Element]]) -> tuple[list[tuple[int, int, int]], int]:
+    """(row, column, index) of every shown cell of `rows` on the full-width grid, rowspan/colspan honoured
+    (`index`: the cell's position among all the cells, hidden ones included), and the grid's width. Only
+    cells spanning more than one position are recorded as occupying later ones."""
+    placed: list[tuple[int, int, int]] = []
+    occupied: set[tuple[int, int]] = set()
+    width = index = 0
+    for r, row in enumerate(rows):
+        column = 0
+        for cell in row:
+            spans = _cell_spans(cell)
+            index += 1
+            if spans is None:
+                continue
+            rowspan, colspan = spans
+            if occupied:
+                while (r, column) in occupied:
+                    column += 1
+            if rowspan > 1 or colspan > 1:
+                occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+            placed.append((r, column, index - 1))
+            column += colspan
+            if column > width:
+                width = column
+    return placed, width
+
+
+def _grid_lines(n_rows: int, width: int, placed: list[tuple[int, int, int]], texts: list[str]) -> list[str]:
+    """The rows of a grid (`_layout`'s positions filled with `texts`) joined by tabs, empty rows left out."""
+    grid = [[""] * width for _ in range(n_rows)]
+    for (r, column, _), text in zip(placed, texts, strict=True):
+        grid[r][column] = text
+    return ["\t".join(line) for line in grid if any(line)]
 
 
 def _span(value: str | None) -> int:
@@ -393,36 +417,15 @@ def _grid_rows(table: etree._Element) -> list[str]:
     """`table_grid` joined by tabs, for a table whose cells hold `_BREAK` marks: attributes read only where
     the cell has any, only cells spanning more than one position recorded as occupying later ones, and the
     whitespace of all cells collapsed by one regex call."""
-    placed: list[tuple[int, int]] = []
-    raw: list[str] = []
-    occupied: set[tuple[int, int]] = set()
-    width = 0
     rows = _own_rows(table)
-    for r, tr in enumerate(rows):
-        c = 0
-        for cell in tr:
-            tag = cell.tag
-            if tag != "td" and tag != "th":
-                continue
-            spans = _cell_spans(cell)
-            if spans is None:
-                continue
-            rowspan, colspan = spans
-            c = _place(occupied, r, c, rowspan, colspan)
-            placed.append((r, c))
-            raw.append(cell.text or "" if not len(cell) else _text_content(cell))
-            c += colspan
-            if c > width:
-                width = c
-    if not raw:  # a table without cells (`<table></table>`): joining no texts would still split into one
+    cells = [[cell for cell in tr if cell.tag == "td" or cell.tag == "th"] for tr in rows]
+    placed, width = _layout(cells)
+    if not placed:  # a table without cells (`<table></table>`): joining no texts would still split into one
         return []
-    grid = dict(zip(placed, map(_joined_cell_text, _SPACES.sub(" ", _CELL.join(raw)).split(_CELL)), strict=True))
-    lines = []
-    for r in range(len(rows)):
-        row = [grid.get((r, c), "") for c in range(width)]
-        if any(row):
-            lines.append("\t".join(row))
-    return lines
+    flat = [cell for row in cells for cell in row]
+    raw = [flat[i].text or "" if not len(flat[i]) else _text_content(flat[i]) for _, _, i in placed]
+    texts = [_joined_cell_text(text) for text in _SPACES.sub(" ", _CELL.join(raw)).split(_CELL)]
+    return _grid_lines(len(rows), width, placed, texts)
 
 
 def _stand_in(table: etree._Element, index: int) -> None:
@@ -637,31 +640,11 @@ def _table_lines(table: etree._Element) -> list[str]:
         for cell in row:
             cell.tail = _CELL
     texts = _collapse(_text_content(table)).split(_CELL)
-    placed: list[tuple[int, int]] = []
-    raw: list[str] = []
-    occupied: set[tuple[int, int]] = set()
-    width = index = 0
-    for r, row in enumerate(cells):
-        column = 0
-        for cell in row:
-            text = texts[index]
-            index += 1
-            spans = _cell_spans(cell)
-            if spans is None:
-                continue
-            rowspan, colspan = spans
-            column = _place(occupied, r, column, rowspan, colspan)
-            placed.append((r, column))
-            raw.append(text)
-            column += colspan
-            if column > width:
-                width = column
+    placed, width = _layout(cells)
     # `_joined_cell_text`, its first case inline: most cells hold one line without spaces
-    raw = [_joined_cell_text(text) if _BREAK in text else _join_words(text.strip()) for text in raw]
-    grid = [[""] * width for _ in rows]
-    for (r, column), text in zip(placed, raw, strict=True):
-        grid[r][column] = text
-    return ["\t".join(line) for line in grid if any(line)]
+    shown = [texts[i] for _, _, i in placed]
+    joined = [_joined_cell_text(text) if _BREAK in text else _join_words(text.strip()) for text in shown]
+    return _grid_lines(len(rows), width, placed, joined)
 
 
 def _collapse(text: str) -> str:
