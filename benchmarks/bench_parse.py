@@ -5,16 +5,13 @@
 Generation is timed separately (it is not part of the parse figure). The process is pinned to one CPU
 where the OS allows it, and rates are per CPU second of this process (wall-clock rate printed beside),
 so the figure is per core even on a shared machine. Garbage collection runs as in the build's worker
-processes (`pipelines.parsing.runtime.configure_worker_gc()` where that exists, else Python's defaults):
-its pauses are part of what a build pays per report. Exit status 1 when --min-rate is given and the
-overall rate is below it.
+processes (`pipelines.parsing.runtime.configure_worker_gc()`): its pauses are part of what a build pays per
+report. Exit status 1 when --min-rate is given and the overall rate is below it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import sys
@@ -22,6 +19,7 @@ import time
 from collections import defaultdict
 
 from pipelines.parsing import PARSER_VERSION, parse_bytes
+from pipelines.parsing.runtime import configure_worker_gc
 from pipelines.synth import LAYOUTS, generate_report
 
 TARGET_RATE = 2000.0  # reports per second per core
@@ -36,15 +34,6 @@ def _pin_one_core() -> str:
         os.sched_setaffinity(0, {cpu})
         return f"pinned to cpu {cpu}"
     return "not pinned (no sched_setaffinity)"
-
-
-def _worker_gc() -> str:
-    """Garbage collection as in the build's worker processes; says which regime the figures were taken under."""
-    if importlib.util.find_spec("pipelines.parsing.runtime") is None:
-        return "Python defaults (no pipelines.parsing.runtime)"
-    runtime = importlib.import_module("pipelines.parsing.runtime")
-    runtime.configure_worker_gc()
-    return "as the build workers (pipelines.parsing.runtime.configure_worker_gc)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     total_bytes = sum(len(r.data) for r in reports)
 
     parse_bytes(reports[0].data, reports[0].name, reports[0].sidecar)  # warm-up: lazy imports, regex caches
-    gc_regime = _worker_gc()
+    configure_worker_gc()
+    gc_regime = "as the build workers (pipelines.parsing.runtime.configure_worker_gc)"
     # CPU time of this process (one thread): the per-core rate even on a machine shared with other work;
     # wall time is reported beside it
     seconds: dict[str, float] = defaultdict(float)
