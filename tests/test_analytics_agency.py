@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from pipelines.analytics.agency import agency_key, is_aggregate
+from pipelines.analytics.continuity import with_agency_identity
 
 
 @pytest.mark.parametrize(
@@ -68,3 +70,21 @@ def test_empty_names() -> None:
 )
 def test_is_aggregate(agency: str | None, title: str | None, expected: bool) -> None:
     assert is_aggregate(agency, title) is expected
+
+
+def test_identity_frame_reads_aggregate_from_agency_and_file_name() -> None:
+    """`with_agency_identity` skips the title search for ASCII file names: a territory named in the agency
+    or in a Chinese file name is still found, an ASCII name never makes a report aggregate."""
+    reports = pl.DataFrame(
+        {
+            "agency": ["北京市", "西工区民政局", "西工区民政局", "西工区民政局"],
+            "source_path": [
+                "2023/P020240115.pdf",
+                "2023/全区政府信息公开工作年度报告.html",
+                "2023/t20240115_123.html",
+                "2023/quanqu_huizong.txt",
+            ],
+        }
+    )
+    got = with_agency_identity(reports).get_column("is_aggregate").to_list()
+    assert got == [True, True, False, False]

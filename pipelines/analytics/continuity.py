@@ -43,7 +43,11 @@ def with_agency_identity(reports: pl.DataFrame) -> pl.DataFrame:
             dtype=pl.String,
         ),
         pl.Series(
-            "is_aggregate", [is_aggregate(a, t) for a, t in zip(agencies, titles, strict=True)], dtype=pl.Boolean
+            "is_aggregate",
+            # an ASCII file name (P020240115.pdf, t20240115_123.html) cannot name a territory: every word of
+            # the aggregate patterns is Chinese, and normalizing ASCII keeps it ASCII
+            [is_aggregate(a, t if t and not t.isascii() else None) for a, t in zip(agencies, titles, strict=True)],
+            dtype=pl.Boolean,
         ),
     )
     return reports.join(lookup, on=keys, how="left", nulls_equal=True)
