@@ -96,3 +96,18 @@ def test_a_new_file_gets_the_parser_hash_as_report_id(tmp_path: Path) -> None:
         hashlib.sha256(b"unreadable:gone.txt").hexdigest(),
     ]
     assert reports.filter(pl.col("source_path") == "gone.txt")["status"].to_list() == ["failed"]
+
+
+def test_parser_processes_started_early_parse_the_batch(tmp_path: Path) -> None:
+    """The build starts the parser processes' fork server before its registry scan; the pool then forks from
+    that server, and the batch is parsed exactly as without it."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(4):
+        (raw / f"r{i}.txt").write_text(f"某某局{2020 + i}年政府信息公开工作年度报告", encoding="utf-8")
+    ingest.start_parser_processes(2)
+    ingest.start_parser_processes(2)  # a second call starts nothing more
+    summary = ingest.parse_to_staging(raw, [(f"r{i}.txt", None) for i in range(4)], tmp_path / "staging", workers=2)
+    assert (summary.workers, summary.chunks, summary.files) == (2, 4, 4)
+    years = ingest.read_staged(tmp_path / "staging", "reports").sort("source_path")["report_year"].to_list()
+    assert years == [2020, 2021, 2022, 2023]
