@@ -40,6 +40,7 @@ def test_a_large_batch_ends_with_small_chunks() -> None:
     tail = sizes[sizes.index(max(s for s in sizes if s < ingest.CHUNK_FILES)) :]
     assert tail == sorted(tail, reverse=True), "the tail only shrinks"
     assert all(s <= smallest for s in sizes[-3:])
+    assert ingest.chunk_sizes(50_000, 1) == [ingest.CHUNK_FILES] * 24 + [50_000 - 24 * ingest.CHUNK_FILES]
 
 
 def test_the_scan_hashes_only_what_the_plan_compares(tmp_path: Path) -> None:

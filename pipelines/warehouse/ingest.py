@@ -170,9 +170,10 @@ def chunk_sizes(files: int, workers: int, largest: int = CHUNK_FILES) -> list[in
     of what remains per worker, down to `largest / TAIL_FRACTION` ("guided" scheduling): large chunks pay
     the per-chunk validation cost rarely, and the last tasks are small, so no worker parses a whole large
     chunk alone while the others wait at the end (50,000 files on 2 workers: 21 chunks of 2,048, then 11
-    from 1,748 down to 256 and a last one of 164, instead of 49 of 1,024)."""
+    from 1,748 down to 256 and a last one of 164, instead of 49 of 1,024). One worker has no one to wait
+    for: equal chunks."""
     size = chunk_size_for(files, workers, largest)
-    if size < largest:
+    if size < largest or workers <= 1:
         return [size] * (files // size) + ([files % size] if files % size else [])
     smallest = max(1, largest // TAIL_FRACTION)
     sizes: list[int] = []
