@@ -128,30 +128,49 @@ def _down_columns(rule: SumRule, lf: pl.LazyFrame) -> pl.LazyFrame:
             for code in codes
         ]
     )
-    long = (
+    is_part, is_total = pl.col("role") == "part", pl.col("role") == "total"
+
+    def sides(c: str) -> list[pl.Expr]:
+        """A value column split by side of the equation (plain columns: the aggregations below stay on
+        polars' fast path, where a `filter` inside `agg` runs group by group)."""
+        v = pl.col(c)
+        return [
+            pl.when(is_part).then(v).alias(f"_part:{c}"),
+            pl.when(is_total).then(v).alias(f"_total:{c}"),
+            (v.is_null() & is_part).alias(f"_blank_part:{c}"),
+            (v.is_null() & is_total).alias(f"_blank_total:{c}"),
+        ]
+
+    def column_sums(c: str) -> pl.Expr:
+        """One column's equation of a report: the sums of its parts and totals, and whether one is blank."""
+        return pl.struct(
+            pl.col(f"_part:{c}").sum().cast(pl.Float64).alias("expected"),
+            pl.col(f"_total:{c}").sum().cast(pl.Float64).alias("actual"),
+            pl.col(f"_blank_part:{c}").any().alias("_blank_part"),
+            pl.col(f"_blank_total:{c}").any().alias("_blank_total"),
+        ).alias(c)
+
+    # one row per report (the rows on either side of the equation, summed per value column), then one row
+    # per report and column: aggregating before unpivoting keeps the long frame report-sized, not cell-sized
+    per_report = (
         lf.select(*ident, _template_expr().alias("_template"), key, *value_columns)
         .join(roles, on=["_template", key], how="inner")
-        .unpivot(on=list(value_columns), index=[*ident, key, "role", "n_parts"], variable_name="column")
-    )
-    is_part, is_total = pl.col("role") == "part", pl.col("role") == "total"
-    v = pl.col("value")
-    return (
-        long.group_by([*ident, "column"])
+        .select(*ident, "role", "n_parts", *(e for c in value_columns for e in sides(c)))
+        .group_by(ident)
         .agg(
             is_part.sum().alias("_n_parts_found"),
             is_total.sum().alias("_n_totals_found"),
             pl.col("n_parts").first(),
-            (v.is_null() & is_part).any().alias("_blank_part"),
-            (v.is_null() & is_total).any().alias("_blank_total"),
-            v.filter(is_part).sum().cast(pl.Float64).alias("expected"),
-            v.filter(is_total).sum().cast(pl.Float64).alias("actual"),
+            *(column_sums(c) for c in value_columns),
         )
-        .filter(
-            (pl.col("_n_parts_found") == pl.col("n_parts"))
-            & (pl.col("_n_totals_found") == len(rule.totals))
-            & ~pl.col("_blank_part")
-            & ~pl.col("_blank_total")
+    )
+    return (
+        per_report.filter(
+            (pl.col("_n_parts_found") == pl.col("n_parts")) & (pl.col("_n_totals_found") == len(rule.totals))
         )
+        .unpivot(on=list(value_columns), index=ident, variable_name="column")
+        .unnest("value")
+        .filter(~pl.col("_blank_part") & ~pl.col("_blank_total"))
         .select(
             *ident,
             pl.lit(list(rule.totals)).alias("anchor"),

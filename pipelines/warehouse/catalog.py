@@ -370,6 +370,9 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:
+        # one transaction for the whole catalog: DuckDB commits (and writes its log) after every statement
+        # otherwise, and the catalog is a few hundred of them (views, one COMMENT per column)
+        con.execute("BEGIN TRANSACTION")
         con.execute("CREATE SCHEMA core")
         _lookup_tables(con, parser_version, out_dir.resolve(), registry_token)
         from pipelines.analytics.views import install_analytics
@@ -380,6 +383,7 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
         install_analytics(con)
         for view in analytic:
             _create(con, view)
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()

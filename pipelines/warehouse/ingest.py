@@ -9,8 +9,10 @@ and the writes run in parallel with the parsing.
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -23,25 +25,29 @@ import pyarrow.parquet as pq
 
 from pipelines.parsing.parse import PARSER_VERSION, parse_file, read_sidecar
 from pipelines.parsing.runtime import configure_worker_gc, worker_gc
+from pipelines.warehouse.registry import unreadable_id
 from pipelines.warehouse.rows import STAGED_TABLES, Batch, FileInfo, now_utc, staging_schema
 
 PARSED_DIR = "parsed"
-#: files per parse task (at most; `parse_to_staging` makes chunks smaller for small batches). A chunk has
-#: a fixed cost: its staged writes (~5 ms) and above all its validation (`validate.check_chunk`: pandera
-#: runs ~230 small queries per chunk, ~0.1-0.15 s whatever the chunk's size). Measured in one process on
-#: 4,096 corpus reports: parse + validation 14.8 CPU-s in chunks of 256, 11.1-11.8 s in chunks of 1,024
-#: (validating in the build process by groups of 5,000: 12.8-13.0 s). MIN_TASKS_PER_WORKER still keeps
-#: every core busy to the end of a batch.
-CHUNK_FILES = 1024
+#: files per parse task (at most; `chunk_sizes` makes chunks smaller for small batches and at the end of a
+#: large one). A chunk has a fixed cost: its staged writes (~5 ms) and above all its validation
+#: (`validate.check_chunk`: pandera runs ~200 small queries per chunk, ~50 ms whatever the chunk's size).
+#: check_chunk CPU per report, 4,096 staged corpus reports: 0.071 ms in chunks of 1,024, 0.048 in chunks of
+#: 2,048, 0.044 in chunks of 4,096 (parse + validation, earlier: 14.8 CPU-s in chunks of 256, 11.1-11.8 s in
+#: chunks of 1,024).
+CHUNK_FILES = 2048
 #: at least this many tasks per worker (the end of the build is balanced to within one small chunk)
 MIN_TASKS_PER_WORKER = 4
+#: the smallest chunk of a large batch's tail, as a fraction of the largest
+TAIL_FRACTION = 8
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
     raw_root: str
     source_path: str
-    sha256: str
+    #: the registry scan's hash (None for a new file: the parser hashes what it reads)
+    sha256: str | None
     #: the parent's parser version: a worker started after a code edit must not record another one
     parser_version: str
     #: the registry scan saw a sidecar beside the file (else region and URL are not looked for)
@@ -83,7 +89,9 @@ def parse_chunk(jobs: Sequence[Job]) -> dict[str, pl.DataFrame]:
         path = root / job.source_path
         record = parse_file(path, root)
         region, url = _sidecar_fields(path) if job.has_sidecar else (None, None)
-        batch.add(record, FileInfo(job.source_path, job.sha256, region, url), job.parser_version, now_utc())
+        # the record's own hash of the bytes it read is the report_id; a file it could not read has none
+        sha256 = job.sha256 or unreadable_id(job.source_path)
+        batch.add(record, FileInfo(job.source_path, sha256, region, url), job.parser_version, now_utc())
     return batch.frames()
 
 
@@ -139,14 +147,47 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def start_parser_processes(workers: int) -> None:
+    """Start the fork server of the parser processes now, without waiting for it: it imports the parser,
+    polars and pandera (~1.4 s of one CPU) while the caller does other work, such as the registry scan, and
+    `parse_to_staging` then forks its workers from it at once. Nothing to start for one worker (parsing runs
+    in this process). Safe to call more than once."""
+    if workers > 1:
+        _pool_context()
+        multiprocessing.forkserver.ensure_running()
+
+
 def chunk_size_for(files: int, workers: int, largest: int = CHUNK_FILES) -> int:
     """Files per task: `largest`, or fewer so that every worker gets MIN_TASKS_PER_WORKER tasks."""
     return max(1, min(largest, math.ceil(files / (workers * MIN_TASKS_PER_WORKER))))
 
 
+def chunk_sizes(files: int, workers: int, largest: int = CHUNK_FILES) -> list[int]:
+    """Files of each task, in order of submission.
+
+    A small batch (fewer than MIN_TASKS_PER_WORKER chunks of `largest` per worker) is cut in equal chunks
+    (`chunk_size_for`). A large one gets chunks of `largest` until its tail, where each chunk is a quarter
+    of what remains per worker, down to `largest / TAIL_FRACTION` ("guided" scheduling): large chunks pay
+    the per-chunk validation cost rarely, and the last tasks are small, so no worker parses a whole large
+    chunk alone while the others wait at the end (50,000 files on 2 workers: 21 chunks of 2,048, then 11
+    from 1,748 down to 256 and a last one of 164, instead of 49 of 1,024). One worker has no one to wait
+    for: equal chunks."""
+    size = chunk_size_for(files, workers, largest)
+    if size < largest or workers <= 1:
+        return [size] * (files // size) + ([files % size] if files % size else [])
+    smallest = max(1, largest // TAIL_FRACTION)
+    sizes: list[int] = []
+    remaining = files
+    while remaining > 0:
+        size = min(remaining, largest, max(smallest, math.ceil(remaining / (2 * workers))))
+        sizes.append(size)
+        remaining -= size
+    return sizes
+
+
 def parse_to_staging(
     raw_root: Path,
-    files: Sequence[tuple[str, str]],
+    files: Sequence[tuple[str, str | None]],
     staging: Path,
     *,
     workers: int | None = None,
@@ -154,7 +195,8 @@ def parse_to_staging(
     with_sidecar: Collection[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ParseSummary:
-    """Parse `files` ((source_path, sha256) pairs) into staged Parquet under `staging`.
+    """Parse `files` ((source_path, sha256 or None when the scan did not hash it) pairs) into staged Parquet
+    under `staging`.
 
     `with_sidecar`: the source paths the registry scan found a sidecar for (None: look beside every file).
     With one worker (or few files) parsing runs in this process: a pool costs more than it saves there.
@@ -167,8 +209,8 @@ def parse_to_staging(
     workers = workers or min(os.cpu_count() or 1, 16)
     sidecars = None if with_sidecar is None else set(with_sidecar)
     jobs = [Job(str(raw_root), p, s, PARSER_VERSION, sidecars is None or p in sidecars) for p, s in files]
-    size = chunk_size_for(len(jobs), workers, chunk_size)
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    starts = list(itertools.accumulate(chunk_sizes(len(jobs), workers, chunk_size), initial=0))
+    chunks = [jobs[a:b] for a, b in itertools.pairwise(starts)]
     summary = ParseSummary(files=len(jobs), chunks=len(chunks), workers=workers)
 
     def done(result: ChunkDone) -> None:

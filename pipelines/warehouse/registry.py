@@ -8,7 +8,10 @@ warehouse snapshot beside the data it describes (`<out>/registry.parquet` links 
 
 Hashing every file on every build would be the slowest part of a nightly build at 100,000+ files, so a
 file whose size and mtime are those recorded keeps its recorded sha256 (as `git status` does);
-`--full-refresh` hashes and parses everything.
+`--full-refresh` hashes and parses everything. A file at a path the registry does not know is not hashed by
+the scan at all: it is parsed whatever its bytes, and the parser hashes the bytes it reads (its record's
+sha256 becomes the report_id and the registry's sha256), so reading and hashing it here too only doubled the
+work (50,000 new files: a scan of 0.8 s instead of 2.6 s).
 """
 
 from __future__ import annotations
@@ -146,7 +149,9 @@ def _sidecar_sha256(path: Path) -> str | None:
 
 
 def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool) -> pl.DataFrame:
-    """Every report file under `raw_root` with size, mtime, sha256 and sidecar hash (SCAN_SCHEMA).
+    """Every report file under `raw_root` with size, mtime, sha256 and sidecar hash (SCAN_SCHEMA). sha256 is
+    NULL for a readable file at a path the registry does not know (`plan`: new, whatever its bytes; the
+    parser hashes it), `unreadable_id` for a file that cannot be read.
 
     One thread, plain strings: with the page cache warm a file costs one `lstat` and a dict lookup, and a
     thread pool only added lock contention (50,000 files: 2.2 s here against 4.0 s with 8 threads). A sidecar
@@ -156,7 +161,7 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool) -> pl.DataFram
         for row in registry.select("source_path", "size", "mtime_ns", "sha256").iter_rows()
     }
     root_prefix = len(os.path.join(os.fspath(raw_root), ""))
-    rows: list[tuple[str, str, int, int, str | None]] = []
+    rows: list[tuple[str, str | None, int, int, str | None]] = []
     for dirpath, name, names in _report_files(raw_root):
         path = os.path.join(dirpath, name)
         rel = display_name(path[root_prefix:].replace(os.sep, "/"))  # a name that is not UTF-8: \xNN escapes
@@ -177,7 +182,9 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool) -> pl.DataFram
             continue
         prev = known.get(rel)
         # a file that could not be read last time is hashed again: fixing its permissions does not touch mtime
-        if (
+        if prev is None and not rehash:
+            digest = None  # new: parsed whatever its bytes, and hashed by the parser as it reads them
+        elif (
             not rehash
             and prev is not None
             and prev[0] == st.st_size

@@ -27,6 +27,8 @@ _PARSER_VIOLATIONS_SCHEMA = pl.Schema(
 #: tables a parse batch fills (violations are computed later, by the vectorized checks)
 STAGED_TABLES: tuple[str, ...] = (*(t for t in TABLES if t != "violations"), PARSER_VIOLATIONS)
 _APP_VALUE_COLUMNS = (*COLUMN_CODES, LEGAL_PERSON_SUBTOTAL.code)
+#: outcome category of each table-3 row code (None: a volume row, or a code no format has)
+_CATEGORY: dict[str, str | None] = {code: row.category for code, row in ROW_BY_CODE.items()}
 
 
 def staging_schema(table: str) -> pl.Schema:
@@ -66,43 +68,39 @@ class Batch:
         report_id = record.source.sha256 or info.sha256
         year = record.year
         path = info.source_path
-        # ~40 figure rows a report: per-cell work is kept lean (a cell's location text is only built for a
-        # problem, the template's row order is computed once per template)
+        # ~40 figure rows and ~200 cells a report: the per-cell work appends to column lists directly (no
+        # per-row dict); a value common to a report's rows is repeated with one `extend`; a cell's location
+        # text is only built for a problem, the template's row order is computed once per template
         proactive = self.columns["proactive"]
-        for key, cell in record.proactive.items():
-            item, subject, metric = (key.split("|") + ["", "", ""])[:3]
-            value = cell.value if isinstance(cell.value, int | float) and not isinstance(cell.value, bool) else None
-            _append(
-                proactive,
-                report_id=report_id,
-                report_year=year,
-                source_path=path,
-                item=item,
-                subject=subject,
-                metric=metric,
-                value=value,
-                raw_text=cell.raw,
-            )
-        order = _row_order(record.template)
+        n = len(record.proactive)
+        _repeat(proactive, n, report_id=report_id, report_year=year, source_path=path)
+        items, subjects, metrics = proactive["item"], proactive["subject"], proactive["metric"]
+        for key in record.proactive:
+            parts = key.split("|")
+            if len(parts) != 3:
+                parts = (parts + ["", "", ""])[:3]
+            items.append(parts[0])
+            subjects.append(parts[1])
+            metrics.append(parts[2])
+        proactive["value"].extend(_number(cell.value) for cell in record.proactive.values())
+        proactive["raw_text"].extend(cell.raw for cell in record.proactive.values())
+
         applications = self.columns["applications"]
-        for row_code, cells in record.applications.items():
-            row = ROW_BY_CODE.get(row_code)
-            values = {c: _count(cells.get(c), "row", row_code, c, problems) for c in _APP_VALUE_COLUMNS}
-            _append(
-                applications,
-                report_id=report_id,
-                report_year=year,
-                source_path=path,
-                template=record.template,
-                row_code=row_code,
-                row_order=order.get(row_code, 0),
-                category=row.category if row else None,
-                **values,
-            )
+        rows = record.applications
+        order = _row_order(record.template)
+        _repeat(
+            applications, len(rows), report_id=report_id, report_year=year, source_path=path, template=record.template
+        )
+        applications["row_code"].extend(rows)
+        applications["row_order"].extend(order.get(code, 0) for code in rows)
+        applications["category"].extend(_CATEGORY.get(code) for code in rows)
+        _add_counts(applications, rows, _APP_VALUE_COLUMNS, "row", problems)
+
         appeals = self.columns["appeals"]
-        for proceeding, cells in record.appeals.items():
-            values = {o: _count(cells.get(o), "proceeding", proceeding, o, problems) for o in APPEAL_OUTCOME_CODES}
-            _append(appeals, report_id=report_id, report_year=year, source_path=path, proceeding=proceeding, **values)
+        _repeat(appeals, len(record.appeals), report_id=report_id, report_year=year, source_path=path)
+        appeals["proceeding"].extend(record.appeals)
+        _add_counts(appeals, record.appeals, APPEAL_OUTCOME_CODES, "proceeding", problems)
+
         self._row(
             "reports",
             report_id=report_id,
@@ -137,10 +135,35 @@ class Batch:
         return {t: pl.DataFrame(cols, schema=staging_schema(t), strict=False) for t, cols in self.columns.items()}
 
 
-def _append(columns: dict[str, list[Any]], **values: Any) -> None:
-    """One row: every column of the table gets a value (None where `values` has none)."""
-    for name, buf in columns.items():
-        buf.append(values.get(name))
+def _repeat(columns: dict[str, list[Any]], n: int, **values: Any) -> None:
+    """The same value in the next `n` rows of each named column (the identity of a report's rows)."""
+    for name, value in values.items():
+        columns[name].extend([value] * n)
+
+
+def _number(value: object) -> int | float | None:
+    """A table-2 figure as stored: a number, else NULL (a bool is not a figure)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _add_counts(
+    columns: dict[str, list[Any]],
+    rows: dict[str, dict[str, Cell]],
+    codes: tuple[str, ...],
+    axis: str,
+    problems: list[str],
+) -> None:
+    """The count cells of a table-3/4 report, row by row (so that `problems` keeps the cells' order)."""
+    buffers = [(code, columns[code]) for code in codes]
+    for key, cells in rows.items():
+        for code, buf in buffers:
+            cell = cells.get(code)
+            if cell is None:
+                buf.append(None)
+            elif type(cell.value) is int:  # the common case, without a call (a bool is not a count)
+                buf.append(cell.value)
+            else:
+                buf.append(_count(cell, axis, key, code, problems))
 
 
 @cache
