@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from pipelines.warehouse.ingest import CHUNK_FILES
+from pipelines.warehouse.ingest import CHUNK_FILES, worker_count
 
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_OUT_DIR = "data/warehouse"
@@ -40,7 +40,7 @@ class WarehouseResource(ConfigurableResource):
         return Path(self.out_dir or os.environ.get("XXGK_OUT_DIR") or DEFAULT_OUT_DIR).resolve()
 
     def worker_count(self) -> int:
-        return self.workers or int(os.environ.get("XXGK_WORKERS") or 0) or min(os.cpu_count() or 1, 16)
+        return worker_count(self.workers)
 
     def staging_path(self, run_id: str) -> Path:
         """The run's private working folder (same filesystem as the warehouse, for atomic renames)."""

@@ -147,6 +147,11 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def worker_count(configured: int = 0) -> int:
+    """Parser processes: `configured`, else `XXGK_WORKERS`, else one per CPU (at most 16)."""
+    return configured or int(os.environ.get("XXGK_WORKERS") or 0) or min(os.cpu_count() or 1, 16)
+
+
 def start_parser_processes(workers: int) -> None:
     """Start the fork server of the parser processes now, without waiting for it: it imports the parser,
     polars and pandera (~1.4 s of one CPU) while the caller does other work, such as the registry scan, and
