@@ -152,6 +152,10 @@ def _hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
 
 
+#: compiled once: `el.xpath(...)` compiles its expression at every call
+_TITLE_CLASS = etree.XPath(".//*[contains(@class, 'title')]")
+
+
 def _is_chrome(el: etree._Element) -> bool:
     """Navigation, header, footer and sidebar blocks — but never one that holds a table or a report-title
     heading."""
@@ -165,7 +169,7 @@ def _is_chrome(el: etree._Element) -> bool:
         return False
     # an article header holding the report's title (with its year) is content, whatever its class says;
     # a sidebar headed 年度报告 that lists other years' reports is not
-    titles = [*el.iter("h1", "h2", "h3", "h4"), *el.xpath(".//*[contains(@class, 'title')]")]
+    titles = [*el.iter("h1", "h2", "h3", "h4"), *_TITLE_CLASS(el)]
     return not any(_is_report_title(_clean(_text_content(h))) for h in titles)
 
 
@@ -428,6 +432,21 @@ def _grid_rows(table: etree._Element) -> list[str]:
     return _grid_lines(len(rows), width, placed, texts)
 
 
+def _data_tables(walk_root: etree._Element) -> list[etree._Element]:
+    """The tables under `walk_root` that hold no table (data tables), in document order: the tables that are
+    no table's ancestor, found by a short walk up from each table rather than a search through each table's
+    content (all its cells)."""
+    tables = list(walk_root.iter("table"))
+    layout: set[etree._Element] = set()
+    if len(tables) > 1:
+        for table in tables:
+            for ancestor in table.iterancestors("table"):
+                if ancestor in layout:
+                    break  # and so are its ancestors
+                layout.add(ancestor)
+    return [table for table in tables if table not in layout]
+
+
 def _stand_in(table: etree._Element, index: int) -> None:
     """Replace a data table's content by a place-holder line naming its grid (its tail text stays)."""
     tail = table.tail
@@ -454,7 +473,7 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
     """`_Writer.walk(walk_root)`'s lines, computed by marking the tree (excluded elements emptied, a
     `_BREAK` where a line ends, each data table replaced by a place-holder) and reading its text once.
     Mutates the tree."""
-    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    tables = _data_tables(walk_root)
     # a data table's sections, rows and cells are read by `table_grid`, never walked
     internal: set[etree._Element] = set()
     for table in tables:
@@ -658,7 +677,7 @@ def _collapse(text: str) -> str:
 def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
     """`_fast_lines(walk_root)`, visiting only the elements named in `checked` or `_EXCLUDED_TAGS` (for
     exclusion), data tables' rows and cells, and blocks and `<br>`s. Mutates the tree."""
-    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    tables = _data_tables(walk_root)
     table_set = set(tables)
     # exclusion decided on the untouched tree (chrome checks look at whole subtrees), then applied
     excluded = [
