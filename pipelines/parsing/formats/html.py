@@ -177,15 +177,9 @@ def _is_report_title(text: str) -> bool:
     return "政府信息公开" in text and "报告" in text and metadata.agency_and_year([text])[1] is not None
 
 
-_NO_SPAN = (1, 1)
-
-
-def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
-    """(rowspan, colspan) of a table cell, None for a hidden cell (left out of the grid); attributes are read
-    only where the cell has any (most have none)."""
-    keys = cell.keys()
-    if not keys:
-        return _NO_SPAN
+def _cell_spans(cell: etree._Element, keys: list[str]) -> tuple[int, int] | None:
+    """(rowspan, colspan) of a table cell that has attributes (`keys`), None for a hidden cell (left out of
+    the grid)."""
     if _hidden(cell):
         return None
     rowspan = _span(cell.get("rowspan")) if "rowspan" in keys else 1
@@ -195,24 +189,32 @@ def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
 
 def _layout(rows: list[list[etree._Element]]) -> tuple[list[tuple[int, int, int]], int]:
     """(row, column, index) of every shown cell of `rows` on the full-width grid, rowspan/colspan honoured
-    (`index`: the cell's position among all the cells, hidden ones included), and the grid's width. Only
-    cells spanning more than one position are recorded as occupying later ones."""
+    (`index`: the cell's position among all the cells, hidden ones included), and the grid's width.
+    Attributes are read only where a cell has any (most have none); a cell spanning rows is recorded, for
+    each later row, as taking its columns there (its own row's columns are passed by the next cell anyway)."""
     placed: list[tuple[int, int, int]] = []
-    occupied: set[tuple[int, int]] = set()
+    below: dict[int, set[int]] = {}
     width = index = 0
     for r, row in enumerate(rows):
         column = 0
+        taken = below.pop(r, None)
         for cell in row:
-            spans = _cell_spans(cell)
             index += 1
-            if spans is None:
-                continue
-            rowspan, colspan = spans
-            if occupied:
-                while (r, column) in occupied:
+            keys = cell.keys()
+            if keys:
+                spans = _cell_spans(cell, keys)
+                if spans is None:
+                    continue
+                rowspan, colspan = spans
+            else:
+                rowspan = colspan = 1
+            if taken:
+                while column in taken:
                     column += 1
-            if rowspan > 1 or colspan > 1:
-                occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+            if rowspan > 1:
+                columns = range(column, column + colspan)
+                for later in range(r + 1, r + rowspan):
+                    below.setdefault(later, set()).update(columns)
             placed.append((r, column, index - 1))
             column += colspan
             if column > width:
