@@ -47,6 +47,9 @@ TRICKY_BODIES = [
     "<div style='display:none'><table><tr><td>hidden table</td></tr></table></div><table hidden><tr><td>x</td>"
     "</tr></table><p>shown</p>",
     "<table><tr><td>\u2003edge\u2003</td><td>x\u200by</td><td>\u2028</td></tr></table>",
+    # a block that is all of its cell, with whitespace, breaks or blocks inside or around it
+    "<table><tr><td>\u2003<p>x y</p>\u2003</td><td> <div><p>a</p>b</div> </td><td><p>a<br>b</p></td>"
+    "<td><p> </p></td><td><p>1</p><!-- c --></td><td><p>t</p>ail</td><td>h<p>ead</p></td></tr></table>",
 ]
 
 
@@ -68,7 +71,7 @@ def _random_table(rng: random.Random) -> str:
                 attributes += f" colspan={rng.randint(0, 4)}"
             if rng.random() < 0.1:
                 attributes += " hidden" if rng.random() < 0.5 else " style='display:none'"
-            text = rng.choice(["", "x", "1", "甲", "a b", "<p>p</p>", "u<br>v"])
+            text = rng.choice(["", "x", "1", "甲", "a b", "<p>p</p>", "u<br>v", " <div>a<p>b</p></div> ", "<p>c</p>d"])
             cells.append(f"<td{attributes}>{text}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table>{''.join(rows)}</table>"

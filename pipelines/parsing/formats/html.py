@@ -633,6 +633,18 @@ def _mark_table(table: etree._Element) -> None:
             _mark(el)
 
 
+def _sole_block(el: etree._Element) -> bool:
+    """Whether `el` is a block that is all of its cell (the cell's only child, no text around it but
+    whitespace): its marks would stand at the cell's ends, which `_joined_cell_text` strips, so it needs none.
+    Reading this costs less than writing the marks (a `<p>` wrapping a cell's figure is common)."""
+    if el.tag == "br" or (el.tail and not el.tail.isspace()):
+        return False
+    cell = el.getparent()
+    if cell is None or (cell.tag != "td" and cell.tag != "th") or len(cell) != 1:
+        return False
+    return not cell.text or cell.text.isspace()
+
+
 def _table_lines(table: etree._Element) -> list[str]:
     """`_grid_rows` of a data table after `_fast_lines`' marks, read with one text serialization: each cell's
     tail becomes a `_CELL` mark, the text around rows and sections is dropped. A table holding anything but
@@ -652,7 +664,8 @@ def _table_lines(table: etree._Element) -> list[str]:
         return _grid_rows(table)
     # every structure tag is a section, row or cell: the tag filter leaves them out of the marking
     for el in list(table.iter(*_CELL_LINE_TAGS)):
-        _mark(el)
+        if not _sole_block(el):
+            _mark(el)
     table.text = None
     for section in sections:
         section.text = section.tail = None
