@@ -675,9 +675,13 @@ def _table_lines(table: etree._Element) -> list[str]:
             cell.tail = _CELL
     texts = _collapse(_text_content(table)).split(_CELL)
     placed, width = _layout(cells)
-    # `_joined_cell_text`, its first case inline: most cells hold one line without spaces
+    # `_joined_cell_text`, its first case inline down to `_join_words`' own first test: most cells hold one
+    # line without spaces
     shown = [texts[i] for _, _, i in placed]
-    joined = [_joined_cell_text(text) if _BREAK in text else _join_words(text.strip()) for text in shown]
+    joined = [
+        _joined_cell_text(text) if _BREAK in text else one if " " not in (one := text.strip()) else _join_words(one)
+        for text in shown
+    ]
     return _grid_lines(len(rows), width, placed, joined)
 
 
