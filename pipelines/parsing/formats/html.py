@@ -18,8 +18,16 @@
   serialized markup names the elements that may be left out; data tables' cells are read with one text
   serialization per table; blocks are found by lxml's tag filter): it is what `extract` uses, `_fast_lines`
   remains for a page whose markup cannot name them. A page that itself holds one of the marks is read by
-  `_Writer`. An element proxy or a regex match costs about a thousand machine instructions, libxml2's
-  parse of a 20 KB page about four million: what is left to speed up is the per-element work.
+  `_Writer`. Data tables are found by a short walk up from each table, a block that is all of its cell gets
+  no marks (its cell's value would strip them), and a cell spanning rows is recorded only as the columns it
+  takes in each later row. An element proxy or a regex match costs about a thousand machine instructions,
+  libxml2's parse of a 20 KB page about four million; a synthetic report page costs about 1 M to decode,
+  4 M to parse, 2 M to serialize and scan for the elements that may be left out, 0.5 M for the title and
+  5 M for the lines, whose rest is per cell (proxy, attributes, tail mark, layout: a few thousand each).
+  Reading the lines from the serialized markup instead (text and tags cut apart, marks mapped per distinct
+  tag, all in C string operations) was tried and cost more: every substring of a non-ASCII page is a new
+  object of some hundred instructions, and each pass over the page's ~1,300 tags costs about as much as
+  the proxies it replaces.
 - Title: `<meta name="ArticleTitle">` (the Chinese government CMS convention), then headings and
   `*title*` elements, then `<title>` split at its site-name separators; the first that names an agency and
   a year (`metadata.agency_and_year`) wins; without one the text's own lines decide.
@@ -152,6 +160,10 @@ def _hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
 
 
+#: compiled once: `el.xpath(...)` compiles its expression at every call
+_TITLE_CLASS = etree.XPath(".//*[contains(@class, 'title')]")
+
+
 def _is_chrome(el: etree._Element) -> bool:
     """Navigation, header, footer and sidebar blocks — but never one that holds a table or a report-title
     heading."""
@@ -165,7 +177,7 @@ def _is_chrome(el: etree._Element) -> bool:
         return False
     # an article header holding the report's title (with its year) is content, whatever its class says;
     # a sidebar headed 年度报告 that lists other years' reports is not
-    titles = [*el.iter("h1", "h2", "h3", "h4"), *el.xpath(".//*[contains(@class, 'title')]")]
+    titles = [*el.iter("h1", "h2", "h3", "h4"), *_TITLE_CLASS(el)]
     return not any(_is_report_title(_clean(_text_content(h))) for h in titles)
 
 
@@ -173,15 +185,9 @@ def _is_report_title(text: str) -> bool:
     return "政府信息公开" in text and "报告" in text and metadata.agency_and_year([text])[1] is not None
 
 
-_NO_SPAN = (1, 1)
-
-
-def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
-    """(rowspan, colspan) of a table cell, None for a hidden cell (left out of the grid); attributes are read
-    only where the cell has any (most have none)."""
-    keys = cell.keys()
-    if not keys:
-        return _NO_SPAN
+def _cell_spans(cell: etree._Element, keys: list[str]) -> tuple[int, int] | None:
+    """(rowspan, colspan) of a table cell that has attributes (`keys`), None for a hidden cell (left out of
+    the grid)."""
     if _hidden(cell):
         return None
     rowspan = _span(cell.get("rowspan")) if "rowspan" in keys else 1
@@ -191,24 +197,32 @@ def _cell_spans(cell: etree._Element) -> tuple[int, int] | None:
 
 def _layout(rows: list[list[etree._Element]]) -> tuple[list[tuple[int, int, int]], int]:
     """(row, column, index) of every shown cell of `rows` on the full-width grid, rowspan/colspan honoured
-    (`index`: the cell's position among all the cells, hidden ones included), and the grid's width. Only
-    cells spanning more than one position are recorded as occupying later ones."""
+    (`index`: the cell's position among all the cells, hidden ones included), and the grid's width.
+    Attributes are read only where a cell has any (most have none); a cell spanning rows is recorded, for
+    each later row, as taking its columns there (its own row's columns are passed by the next cell anyway)."""
     placed: list[tuple[int, int, int]] = []
-    occupied: set[tuple[int, int]] = set()
+    below: dict[int, set[int]] = {}
     width = index = 0
     for r, row in enumerate(rows):
         column = 0
+        taken = below.pop(r, None)
         for cell in row:
-            spans = _cell_spans(cell)
             index += 1
-            if spans is None:
-                continue
-            rowspan, colspan = spans
-            if occupied:
-                while (r, column) in occupied:
+            keys = cell.keys()
+            if keys:
+                spans = _cell_spans(cell, keys)
+                if spans is None:
+                    continue
+                rowspan, colspan = spans
+            else:
+                rowspan = colspan = 1
+            if taken:
+                while column in taken:
                     column += 1
-            if rowspan > 1 or colspan > 1:
-                occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(colspan))
+            if rowspan > 1:
+                columns = range(column, column + colspan)
+                for later in range(r + 1, r + rowspan):
+                    below.setdefault(later, set()).update(columns)
             placed.append((r, column, index - 1))
             column += colspan
             if column > width:
@@ -428,6 +442,21 @@ def _grid_rows(table: etree._Element) -> list[str]:
     return _grid_lines(len(rows), width, placed, texts)
 
 
+def _data_tables(walk_root: etree._Element) -> list[etree._Element]:
+    """The tables under `walk_root` that hold no table (data tables), in document order: the tables that are
+    no table's ancestor, found by a short walk up from each table rather than a search through each table's
+    content (all its cells)."""
+    tables = list(walk_root.iter("table"))
+    layout: set[etree._Element] = set()
+    if len(tables) > 1:
+        for table in tables:
+            for ancestor in table.iterancestors("table"):
+                if ancestor in layout:
+                    break  # and so are its ancestors
+                layout.add(ancestor)
+    return [table for table in tables if table not in layout]
+
+
 def _stand_in(table: etree._Element, index: int) -> None:
     """Replace a data table's content by a place-holder line naming its grid (its tail text stays)."""
     tail = table.tail
@@ -454,7 +483,7 @@ def _fast_lines(walk_root: etree._Element) -> list[str]:
     """`_Writer.walk(walk_root)`'s lines, computed by marking the tree (excluded elements emptied, a
     `_BREAK` where a line ends, each data table replaced by a place-holder) and reading its text once.
     Mutates the tree."""
-    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    tables = _data_tables(walk_root)
     # a data table's sections, rows and cells are read by `table_grid`, never walked
     internal: set[etree._Element] = set()
     for table in tables:
@@ -612,6 +641,18 @@ def _mark_table(table: etree._Element) -> None:
             _mark(el)
 
 
+def _sole_block(el: etree._Element) -> bool:
+    """Whether `el` is a block that is all of its cell (the cell's only child, no text around it but
+    whitespace): its marks would stand at the cell's ends, which `_joined_cell_text` strips, so it needs none.
+    Reading this costs less than writing the marks (a `<p>` wrapping a cell's figure is common)."""
+    if el.tag == "br" or (el.tail and not el.tail.isspace()):
+        return False
+    cell = el.getparent()
+    if cell is None or (cell.tag != "td" and cell.tag != "th") or len(cell) != 1:
+        return False
+    return not cell.text or cell.text.isspace()
+
+
 def _table_lines(table: etree._Element) -> list[str]:
     """`_grid_rows` of a data table after `_fast_lines`' marks, read with one text serialization: each cell's
     tail becomes a `_CELL` mark, the text around rows and sections is dropped. A table holding anything but
@@ -631,7 +672,8 @@ def _table_lines(table: etree._Element) -> list[str]:
         return _grid_rows(table)
     # every structure tag is a section, row or cell: the tag filter leaves them out of the marking
     for el in list(table.iter(*_CELL_LINE_TAGS)):
-        _mark(el)
+        if not _sole_block(el):
+            _mark(el)
     table.text = None
     for section in sections:
         section.text = section.tail = None
@@ -641,9 +683,13 @@ def _table_lines(table: etree._Element) -> list[str]:
             cell.tail = _CELL
     texts = _collapse(_text_content(table)).split(_CELL)
     placed, width = _layout(cells)
-    # `_joined_cell_text`, its first case inline: most cells hold one line without spaces
+    # `_joined_cell_text`, its first case inline down to `_join_words`' own first test: most cells hold one
+    # line without spaces
     shown = [texts[i] for _, _, i in placed]
-    joined = [_joined_cell_text(text) if _BREAK in text else _join_words(text.strip()) for text in shown]
+    joined = [
+        _joined_cell_text(text) if _BREAK in text else one if " " not in (one := text.strip()) else _join_words(one)
+        for text in shown
+    ]
     return _grid_lines(len(rows), width, placed, joined)
 
 
@@ -658,7 +704,7 @@ def _collapse(text: str) -> str:
 def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
     """`_fast_lines(walk_root)`, visiting only the elements named in `checked` or `_EXCLUDED_TAGS` (for
     exclusion), data tables' rows and cells, and blocks and `<br>`s. Mutates the tree."""
-    tables = [t for t in walk_root.iter("table") if next(t.iterdescendants("table"), None) is None]
+    tables = _data_tables(walk_root)
     table_set = set(tables)
     # exclusion decided on the untouched tree (chrome checks look at whole subtrees), then applied
     excluded = [
