@@ -4,6 +4,7 @@ everything downstream (nothing written), and dagster.yaml keeps one build at a t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -72,8 +73,8 @@ def test_schema_failure_blocks_the_load(tmp_path: Path, monkeypatch: pytest.Monk
     """Fault injection: the parser returns a row code the schema does not know. The blocking check fails,
     and neither the Parquet nor the registry nor the catalog is written."""
 
-    def parse_with_unknown_code(path: Path, raw_root: Path | None = None):
-        record = parse_file(path, raw_root)
+    def parse_with_unknown_code(path: Path, raw_root: Path | None = None, **options: Any):
+        record = parse_file(path, raw_root, **options)
         if "granted" in record.applications:
             record.applications["granted_typo"] = record.applications.pop("granted")
         return record

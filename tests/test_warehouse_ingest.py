@@ -112,3 +112,24 @@ def test_parser_processes_started_early_parse_the_batch(tmp_path: Path) -> None:
     assert (summary.workers, summary.chunks, summary.files) == (2, 4, 4)
     years = ingest.read_staged(tmp_path / "staging", "reports").sort("source_path")["report_year"].to_list()
     assert years == [2020, 2021, 2022, 2023]
+
+
+def test_parse_limits_from_the_environment_apply_to_every_file_of_a_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk reads the limits once: a valid setting applies to each of its files, and a malformed one is
+    still named in every record (not read once and lost)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(3):
+        (raw / f"r{i}.txt").write_text(f"某某局{2020 + i}年政府信息公开工作年度报告", encoding="utf-8")
+    files = [(f"r{i}.txt", None) for i in range(3)]
+    monkeypatch.setenv("XXGK_MAX_FILE_BYTES", "10")
+    ingest.parse_to_staging(raw, files, tmp_path / "small", workers=1)
+    problems = ingest.read_staged(tmp_path / "small", "reports")["problems"].to_list()
+    assert len(problems) == 3 and all(p.startswith("file too large") and "limit 10 bytes" in p for p in problems)
+    monkeypatch.setenv("XXGK_MAX_FILE_BYTES", "lots")
+    ingest.parse_to_staging(raw, files, tmp_path / "malformed", workers=1)
+    reports = ingest.read_staged(tmp_path / "malformed", "reports")
+    assert reports["report_year"].sort().to_list() == [2020, 2021, 2022]
+    assert all("XXGK_MAX_FILE_BYTES='lots' is not an integer" in p for p in reports["problems"].to_list())

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipelines.parsing.limits import resolve
 from pipelines.parsing.parse import PARSER_VERSION, parse_file, read_sidecar
 from pipelines.parsing.runtime import configure_worker_gc, worker_gc
 from pipelines.warehouse.registry import unreadable_id
@@ -84,13 +85,21 @@ def _sidecar_fields(path: Path) -> tuple[str | None, str | None]:
 def parse_chunk(jobs: Sequence[Job]) -> dict[str, pl.DataFrame]:
     """Parse a chunk of files into staged frames. Never raises for a bad file: parse_file does not."""
     batch = Batch()
+    # the limits are read from the environment once per chunk, not once per file; a malformed variable is
+    # left to parse_file, which then says so in every record
+    limits, limits_problem = resolve(None)
+    limits_given = None if limits_problem else limits
+    roots: dict[str, Path] = {}
     for job in jobs:
-        root = Path(job.raw_root)
+        root = roots.get(job.raw_root)
+        if root is None:
+            root = roots[job.raw_root] = Path(job.raw_root)
         path = root / job.source_path
-        record = parse_file(path, root)
+        record = parse_file(path, root, limits=limits_given)
         region, url = _sidecar_fields(path) if job.has_sidecar else (None, None)
         # the record's own hash of the bytes it read is the report_id; a file it could not read has none
-        sha256 = job.sha256 or unreadable_id(job.source_path)
+        # (the path's stand-in id is only computed then)
+        sha256 = job.sha256 or record.source.sha256 or unreadable_id(job.source_path)
         batch.add(record, FileInfo(job.source_path, sha256, region, url), job.parser_version, now_utc())
     return batch.frames()
 
@@ -141,10 +150,24 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     Not spawn either: a spawned worker imports this module (polars, pandera, pandas: seconds of CPU) before
     its first file. The fork server is a fresh single-threaded process that imports it once (and pandera, which
     validates each chunk); workers are forked from it ready to parse (measured: 200 files on 2 workers,
-    18-24 s with spawn, 7 s here)."""
+    18-24 s with spawn, 7 s here).
+
+    pandera imports its polars backend (its built-in checks, which import hypothesis) only at the first
+    `validate`: preloaded too, or every worker paid it in its first chunk (~70-100 ms of CPU per worker).
+    A module the installed pandera lacks is skipped by the fork server (an ImportError there is ignored)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__, "pipelines.warehouse.validate", "pandera.polars"])
+    ctx.set_forkserver_preload([__name__, "pipelines.warehouse.validate", "pandera.polars", *_PANDERA_POLARS_BACKEND])
     return ctx
+
+
+#: what `pandera.backends.polars.register` imports at the first validation (nothing of it runs polars
+#: queries, so the fork server stays single-threaded)
+_PANDERA_POLARS_BACKEND = (
+    "pandera.backends.polars.builtin_checks",
+    "pandera.backends.polars.checks",
+    "pandera.backends.polars.components",
+    "pandera.backends.polars.container",
+)
 
 
 def worker_count(configured: int = 0) -> int:
