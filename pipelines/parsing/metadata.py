@@ -16,6 +16,7 @@ _TITLE_YEAR_ONLY = re.compile(r"^\s*" + _YEAR + r"\s*年\s*度?\s*政\s*府\s*�
 _PERIOD = re.compile(r"统计期限\s*(?:自|为|是)?\s*" + _YEAR + r"\s*年\s*1\s*月\s*1\s*日")
 _SECTION_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.]")
 _AGENCY_STRIP = re.compile(r"^[\s#*>|\-—]+|[\s#*|:：]+$")
+_TRAILING_GUANYU = re.compile(r"(关于)?$")
 
 
 def _year(token: str) -> int:
@@ -24,7 +25,7 @@ def _year(token: str) -> int:
 
 def _clean_agency(raw: str) -> str | None:
     agency = _AGENCY_STRIP.sub("", raw).replace(" ", "").strip("《》\"'“”")
-    agency = re.sub(r"(关于)?$", "", agency)
+    agency = _TRAILING_GUANYU.sub("", agency)
     if not agency or _SECTION_HEADING.match(agency) or len(agency) > 60:
         return None
     return agency
