@@ -140,9 +140,9 @@ def _sniff_binary(data: bytes) -> str | None:
 
 def _looks_utf16(data: bytes) -> str | None:
     """UTF-16 without BOM by its NUL bytes: every ASCII character (digits, newlines) has one."""
-    sample = data[:4096]
-    if len(sample) < 4 or b"\x00" not in sample:  # no NUL byte: neither count below can pass
+    if len(data) < 4 or data.find(b"\x00", 0, 4096) < 0:  # no NUL byte: neither count below can pass
         return None
+    sample = data[:4096]
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
     half = len(sample) / 2
@@ -327,7 +327,7 @@ def _decode_lines(data: bytes, dominant: str) -> Decoded | None:
 
 def decode_text(data: bytes) -> Decoded:
     """Decode report bytes. Raises UndecodableText (with a specific reason) for binary or unreadable input."""
-    if not data.strip():
+    if not data or data.isspace():  # `not data.strip()` without copying the bytes
         return Decoded("", "utf-8")
     if what := _sniff_binary(data):
         head = " ".join(f"{b:02x}" for b in data[:4])

@@ -90,12 +90,11 @@ def detect_format(data: bytes, name: str) -> str:
     """`text`/`markdown`/`html`/`pdf`/`docx` from the suffix, corrected by the content where it says otherwise
     (a `.txt` holding HTML, a `.pdf` that is really the HTML error page a crawler saved)."""
     fmt = FORMAT_BY_SUFFIX.get(_suffix(str(name)).lower(), "text")
-    body = data[:65536]
-    if b"<" not in body:  # no tag can start within the bytes looked at (the common text report)
+    if data.find(b"<", 0, 65536) < 0:  # no tag can start within the bytes looked at (the common text report)
         looks_html = False
     else:
         head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
-        body = body.lower()
+        body = data[:65536].lower()
         # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
         looks_html = head.startswith((b"<!doctype html", b"<html")) or (
             b"<table" in body and (b"<tr" in body or b"<td" in body)
