@@ -6,9 +6,11 @@ hold wins. Figures are never altered here.
 
 The parser calls the evaluator several times per report, so each rule is expanded once per format
 (`_compiled`: its terms, the labels of its messages), and a table's figures are read once per evaluation
-into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, zip(...))`
-over column slices or rows) instead of looking up cells term by term. A table whose rows do not all hold
-the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path must equal).
+into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, ...)` over
+slices) instead of looking up cells term by term. Which slices a rule sums depends only on the table's
+row and column codes, so it is worked out once per such layout (`_Layout`, `_Plan`). A table whose rows
+do not all hold the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path
+must equal).
 """
 
 from __future__ import annotations
@@ -184,7 +186,8 @@ def _layout(rows: tuple[str, ...], columns: tuple[str, ...]) -> _Layout:
 class _Figures:
     """A table whose rows all hold the same columns, its values as one row-major list.
 
-    `values[i * width + j]` is row `rows[i]`, column `columns[j]` (the first row's column order)."""
+    `values[i * width + j]` is row `layout.rows[i]`, column `layout.columns[j]` (the first row's column
+    order)."""
 
     __slots__ = ("layout", "values")
 
@@ -453,9 +456,12 @@ def finalize(record: ReportRecord) -> ReportRecord:
         absent_tables = [name for name, table in tables if not table]
         if absent_tables:
             gaps.append("tables not found: " + ", ".join(absent_tables))
-        codes = _application_row_codes(record.template)
-        absent_rows = [] if _application_row_set(record.template) <= record.applications.keys() else codes
-        absent_rows = [code for code in absent_rows if code not in record.applications]
+        # one set test for the common table 3 that holds every row
+        absent_rows = (
+            []
+            if _application_row_set(record.template) <= record.applications.keys()
+            else [code for code in _application_row_codes(record.template) if code not in record.applications]
+        )
         if record.applications and absent_rows:
             gaps.append("table 3 rows not found: " + ", ".join(absent_rows))
     if record.not_evaluable and not record.violations:
