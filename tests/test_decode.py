@@ -134,3 +134,25 @@ def test_gb18030_and_utf16_reports_still_decode() -> None:
     assert decode.decode_text(text.encode("gb18030")).text == text
     assert decode.decode_text(text.encode("utf-16-le")).encoding == "utf-16-le"
     assert decode.decode_text(text.encode("utf-8")).text == text
+
+
+def test_invalid_utf8_from_the_escaped_text_equals_the_direct_count() -> None:
+    rng = random.Random(5)
+    pieces = [
+        b"abc",
+        "政府".encode(),
+        "政府".encode("gb18030"),
+        b"\xe6\x94",
+        b"\xff",
+        b"\xc0\x80",
+        b"\xed\xa0\x80",
+        b"\n",
+    ]
+    for _ in range(2000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        escaped = data.decode("utf-8", "surrogateescape")
+        assert (
+            decode._invalid_utf8(data, escaped)
+            == decode._invalid_utf8(data)
+            == decode._with_replacement(data, "utf-8")[1]
+        )

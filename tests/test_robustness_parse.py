@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from pipelines.parsing import decode, tables
 from pipelines.parsing.limits import ParseLimits
 from pipelines.parsing.normalize import normalize
-from pipelines.parsing.parse import PARSER_ERROR, detect_format, parse_bytes, parse_file, read_sidecar
+from pipelines.parsing.parse import PARSER_ERROR, _suffix, detect_format, parse_bytes, parse_file, read_sidecar
 from pipelines.parsing.record import ReportRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -504,3 +505,12 @@ def test_crash_is_caught_with_its_location(monkeypatch: pytest.MonkeyPatch) -> N
     record = check(parse_bytes(SEED.read_bytes(), "seed.txt"))
     assert record.status == "failed"
     assert problems(record).startswith(f"{PARSER_ERROR}: KeyError: 'simulated' (at test_robustness_parse.py:")
+
+
+def test_suffix_equals_pathlib() -> None:
+    """The Path-free suffix of `detect_format` is `Path(name).suffix` on any name, odd ones included."""
+    names = ["a.txt", "a/b.TXT", "a/.txt", "a/b.", "..", ".", "a/", "a/.", "/x/y.tar.gz", "a.b/c", "a/b.txt/."]
+    rng = random.Random(3)
+    names += ["".join(rng.choice("ab./") for _ in range(rng.randint(0, 8))) for _ in range(3000)]
+    for name in names:
+        assert _suffix(name) == Path(name).suffix, name

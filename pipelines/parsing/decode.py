@@ -140,9 +140,9 @@ def _sniff_binary(data: bytes) -> str | None:
 
 def _looks_utf16(data: bytes) -> str | None:
     """UTF-16 without BOM by its NUL bytes: every ASCII character (digits, newlines) has one."""
-    sample = data[:4096]
-    if len(sample) < 4 or b"\x00" not in sample:  # no NUL byte: neither count below can pass
+    if len(data) < 4 or data.find(b"\x00", 0, 4096) < 0:  # no NUL byte: neither count below can pass
         return None
+    sample = data[:4096]
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
     half = len(sample) / 2
@@ -163,8 +163,12 @@ def _with_replacement(data: bytes, encoding: str) -> tuple[str, int]:
     return _replaced(data.decode(encoding, "surrogateescape"))
 
 
-def _invalid_utf8(data: bytes) -> int:
-    """`_with_replacement(data, "utf-8")[1]` without building the text: the bytes the decoder drops."""
+def _invalid_utf8(data: bytes, escaped: str | None = None) -> int:
+    """`_with_replacement(data, "utf-8")[1]`: the bytes the decoder drops. With `escaped` (`data` decoded as
+    UTF-8 with `surrogateescape`), from it: every invalid byte is one lone surrogate there, which the encoder
+    drops as the decoder drops the byte (valid UTF-8 holds no surrogate)."""
+    if escaped is not None:
+        return len(data) - len(escaped.encode("utf-8", "ignore"))
     return len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
 
 
@@ -223,10 +227,11 @@ def _strong_utf8(line: bytes) -> bool:
 _UNESCAPED_LINE = re.compile("\n([\x00-\x09\x0b-\x7f]*[^\x00-\x7f\udc80-\udcff][^\n\udc80-\udcff]*)(?=\n|\\Z)")
 
 
-def _any_strong_utf8(data: bytes) -> bool:
+def _any_strong_utf8(data: bytes, escaped: str | None = None) -> bool:
     """`any(map(_strong_utf8, data.split(b"\n")))`, with only the lines that are valid UTF-8 and not ASCII
-    looked at (a GB18030 file holds few; all its lines were each tried as UTF-8 before)."""
-    text = "\n" + data.decode("utf-8", "surrogateescape")
+    looked at (a GB18030 file holds few; all its lines were each tried as UTF-8 before). `escaped`: `data`
+    decoded as UTF-8 with `surrogateescape`, when the caller has it."""
+    text = "\n" + (data.decode("utf-8", "surrogateescape") if escaped is None else escaped)
     return any(_strong_utf8(m.group(1).encode("utf-8")) for m in _UNESCAPED_LINE.finditer(text))
 
 
@@ -322,7 +327,7 @@ def _decode_lines(data: bytes, dominant: str) -> Decoded | None:
 
 def decode_text(data: bytes) -> Decoded:
     """Decode report bytes. Raises UndecodableText (with a specific reason) for binary or unreadable input."""
-    if not data.strip():
+    if not data or data.isspace():  # `not data.strip()` without copying the bytes
         return Decoded("", "utf-8")
     if what := _sniff_binary(data):
         head = " ".join(f"{b:02x}" for b in data[:4])
@@ -350,7 +355,10 @@ def decode_text(data: bytes) -> Decoded:
     except UnicodeDecodeError:
         pass
     non_ascii = _non_ascii(data)
-    utf8_bad = _invalid_utf8(data)
+    # decoded once with escapes: the invalid bytes are counted from it, and a GB18030 file's UTF-8 lines
+    # looked for in it
+    escaped = data.decode("utf-8", "surrogateescape")
+    utf8_bad = _invalid_utf8(data, escaped)
     looks_utf8 = utf8_bad <= _NOT_UTF8_SHARE * max(non_ascii, 1)
     if not looks_utf8:
         # BOM-less UTF-16 of CJK-heavy text has few NULs; accept it only when it reads as Chinese
@@ -364,7 +372,7 @@ def decode_text(data: bytes) -> Decoded:
         try:
             text = data.decode("gb18030")  # superset of GBK and GB2312
             # a UTF-8 paragraph in a GB18030 file also decodes, as mojibake: then read line by line
-            if _control_share_of_bytes(data, text) <= _MAX_CONTROL_SHARE and not _any_strong_utf8(data):
+            if _control_share_of_bytes(data, text) <= _MAX_CONTROL_SHARE and not _any_strong_utf8(data, escaped):
                 return Decoded(text, "gb18030")
         except UnicodeDecodeError:
             pass

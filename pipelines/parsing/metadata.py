@@ -16,6 +16,7 @@ _TITLE_YEAR_ONLY = re.compile(r"^\s*" + _YEAR + r"\s*年\s*度?\s*政\s*府\s*�
 _PERIOD = re.compile(r"统计期限\s*(?:自|为|是)?\s*" + _YEAR + r"\s*年\s*1\s*月\s*1\s*日")
 _SECTION_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.]")
 _AGENCY_STRIP = re.compile(r"^[\s#*>|\-—]+|[\s#*|:：]+$")
+_TRAILING_GUANYU = re.compile(r"(关于)?$")
 
 
 def _year(token: str) -> int:
@@ -24,7 +25,7 @@ def _year(token: str) -> int:
 
 def _clean_agency(raw: str) -> str | None:
     agency = _AGENCY_STRIP.sub("", raw).replace(" ", "").strip("《》\"'“”")
-    agency = re.sub(r"(关于)?$", "", agency)
+    agency = _TRAILING_GUANYU.sub("", agency)
     if not agency or _SECTION_HEADING.match(agency) or len(agency) > 60:
         return None
     return agency
@@ -76,11 +77,22 @@ _TABLE_MARKERS = ("本年新收政府信息公开申请数量", "上年结转政
 
 
 def detect_template(text: str, year: int | None) -> str:
-    """`2021`, `2019`, `pre2019` or `unknown`, from the header text."""
-    compact = text.replace(" ", "").replace("\t", "")
-    score_2021 = sum(m in compact for m in _MARKERS_2021)
+    """`2021`, `2019`, `pre2019` or `unknown`, from the header text.
+
+    The header markers are counted in the text with spaces and tabs removed (a PDF extraction spaces
+    characters out). A marker holds neither, so one found in the text as it is is in that compact text too:
+    the compact text is built only for the markers not found so (a 2021 report finds six or seven of its
+    seven markers as printed and is decided without it)."""
+    # probed by the first marker: a text without it as printed is most likely no 2021 report, and looking
+    # for the others as printed would only cost scans
+    missing_2021 = [m for m in _MARKERS_2021 if m not in text] if _MARKERS_2021[0] in text else _MARKERS_2021
+    score_2021 = len(_MARKERS_2021) - len(missing_2021)
     if score_2021 >= len(_MARKERS_2019):
         return "2021"  # 2019 cannot score more: its markers need not be looked for (an absent one costs a scan)
+    compact = text.replace(" ", "").replace("\t", "")
+    score_2021 += sum(m in compact for m in missing_2021)
+    if score_2021 >= len(_MARKERS_2019):
+        return "2021"
     score_2019 = 0
     for marker in _MARKERS_2019:
         score_2019 += marker in compact

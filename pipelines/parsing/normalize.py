@@ -59,6 +59,9 @@ def _build_fold_table() -> dict[str, str]:
 
 _FOLD = _build_fold_table()
 _FOLD_TRANS = str.maketrans(_FOLD)
+_LINE_ENDS = re.compile(r"\r\n?|\u2028|\u2029|\x0b|\x0c|\x85")
+#: what `_LINE_ENDS` turns into LF (U+2028/2029 are safe and NFKC-stable, but a line end all the same)
+_LINE_END_CHARS = frozenset("\r\u2028\u2029\x0b\x0c\x85")
 #: Characters for which folding one by one equals NFKC of the whole string (no composition across
 #: characters): ASCII/Latin-1, punctuation, CJK, radicals, full-width forms (less the half-width kana
 #: voicing marks). Any other character sends the text through unicodedata's NFKC instead.
@@ -99,7 +102,16 @@ _OUTSIDE_SAFE = re.compile(f"[^{_char_class(list(_SAFE_RANGES))}]")
 #: else (ASCII, CJK ideographs, the common CJK punctuation 、。“”《》—) is skipped by one regex scan.
 _CHANGING = re.compile(
     "[^"
-    + _char_class(_ranges([cp for lo, hi in _SAFE_RANGES for cp in range(lo, hi + 1) if chr(cp) not in _FOLD]))
+    + _char_class(
+        _ranges(
+            [
+                cp
+                for lo, hi in _SAFE_RANGES
+                for cp in range(lo, hi + 1)
+                if chr(cp) not in _FOLD and chr(cp) not in _LINE_END_CHARS
+            ]
+        )
+    )
     + "]"
 )
 #: Safe characters whose folded form holds nothing `_CHANGING` matches: replacing each of them throughout
@@ -109,7 +121,6 @@ _SIMPLE_FOLD: dict[str, str] = {
 }
 #: Runs of characters outside the ranges NFKC never changes (printable ASCII, CJK Unified Ideographs).
 _FOLD_RUN = re.compile("[^\\t\\n\\x20-\\x7e\\u4e00-\\u9fff]+")
-_LINE_ENDS = re.compile(r"\r\n?|\u2028|\u2029|\x0b|\x0c|\x85")
 
 
 #: characters whose folded form holds a character that folds again (none today: NFKC output is stable);
@@ -126,9 +137,9 @@ def normalize(text: str) -> str:
     throughout, and the search goes on after it. A report holds a handful of distinct such characters in
     hundreds of places, so this is one scan of the text and a handful of replaces, with no Python call
     per occurrence. A character that needs more than a one-by-one fold sends the text to `_fold_general`.
+    The same scan finds line ends other than LF (CR, U+2028…), so the common text needs no separate look
+    for them.
     """
-    if "\r" in text or "\x0b" in text or "\x0c" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-        text = _LINE_ENDS.sub("\n", text)
     folded = text
     search = _CHANGING.search
     position = 0
@@ -136,6 +147,10 @@ def normalize(text: str) -> str:
         ch = match.group()
         replacement = _SIMPLE_FOLD.get(ch)
         if replacement is None:
+            # a line end other than LF (`_CHANGING` matches them all) or a character that needs more than a
+            # one-by-one fold: line ends are unified first, in the text as it came
+            if any(map(text.__contains__, _LINE_END_CHARS)):
+                return normalize(_LINE_ENDS.sub("\n", text))
             return _fold_general(text)
         # no earlier occurrence of `ch` is left (the search found the first), and the replacement holds
         # nothing to fold: the search goes on after it

@@ -76,17 +76,25 @@ def sidecar_paths(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + SIDECAR_SUFFIX), path.with_name(path.stem + SIDECAR_SUFFIX)
 
 
+def _suffix(name: str) -> str:
+    """`Path(name).suffix`, without building a `Path` for the common name (its last part neither empty nor
+    `.`: then that part is `Path(name).name`, on POSIX)."""
+    base = name.rpartition("/")[2]
+    if os.name != "posix" or base in ("", "."):
+        return Path(name).suffix
+    dot = base.rfind(".")
+    return base[dot:] if 0 < dot < len(base) - 1 else ""
+
+
 def detect_format(data: bytes, name: str) -> str:
     """`text`/`markdown`/`html`/`pdf`/`docx` from the suffix, corrected by the content where it says otherwise
     (a `.txt` holding HTML, a `.pdf` that is really the HTML error page a crawler saved)."""
-    suffix = Path(str(name)).suffix.lower()
-    fmt = FORMAT_BY_SUFFIX.get(suffix, "text")
-    body = data[:65536]
-    if b"<" not in body:  # no tag can start within the bytes looked at (the common text report)
+    fmt = FORMAT_BY_SUFFIX.get(_suffix(str(name)).lower(), "text")
+    if data.find(b"<", 0, 65536) < 0:  # no tag can start within the bytes looked at (the common text report)
         looks_html = False
     else:
         head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
-        body = body.lower()
+        body = data[:65536].lower()
         # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
         looks_html = head.startswith((b"<!doctype html", b"<html")) or (
             b"<table" in body and (b"<tr" in body or b"<td" in body)
@@ -232,11 +240,10 @@ def _parse_into(record: ReportRecord, data: bytes, limits: ParseLimits) -> None:
     _check_year(record)
     record.template = metadata.detect_template(text, record.year)
     if record.template == "unknown":
-        compact = re.sub(r"\s+", "", text)
         if not metadata.looks_like_report(text):
             record.problems.append("not a disclosure report: no report title and no national table headers found")
             return
-        if not _REPORT_HEADING.search(compact):
+        if not _REPORT_HEADING.search(re.sub(r"\s+", "", text)):
             record.problems.append(
                 "not a disclosure report: mentions 政府信息公开 but has no report title "
                 "(…政府信息公开…报告) and no national table headers"

@@ -6,9 +6,11 @@ hold wins. Figures are never altered here.
 
 The parser calls the evaluator several times per report, so each rule is expanded once per format
 (`_compiled`: its terms, the labels of its messages), and a table's figures are read once per evaluation
-into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, zip(...))`
-over column slices or rows) instead of looking up cells term by term. A table whose rows do not all hold
-the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path must equal).
+into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, ...)` over
+slices) instead of looking up cells term by term. Which slices a rule sums depends only on the table's
+row and column codes, so it is worked out once per such layout (`_Layout`, `_Plan`). A table whose rows
+do not all hold the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path
+must equal).
 """
 
 from __future__ import annotations
@@ -91,57 +93,126 @@ def _fmt(n: Number | None) -> str:
     return "blank" if n is None else (f"{n:g}" if isinstance(n, float) else str(n))
 
 
-class _Figures:
-    """A table whose rows all hold the same columns, its values as one row-major list.
+#: how one side of a rule reads a regular table's flat value list: `(by_location, slices)`. By location:
+#: one slice per location (column or row) holding that location's terms in order, summed slice by slice;
+#: else one slice per term (a row or a column), summed position by position (`_sums`)
+_Side = tuple[bool, tuple[slice, ...]]
 
-    `values[i * width + j]` is row `rows[i]`, column `columns[j]` (the first row's column order)."""
 
-    __slots__ = ("column_index", "columns", "row_index", "rows", "values", "width")
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One compiled rule on one table layout: where its two sides' terms lie in the flat value list."""
 
-    def __init__(self, rows: tuple[str, ...], columns: tuple[str, ...], values: list[Number | None]) -> None:
+    expected: _Side
+    actual: _Side
+    #: `column`, or the compiled rule's key (`row`/`proceeding`): what the locations are
+    where: str
+    locations: tuple[str, ...]
+
+
+class _Layout:
+    """The row and column codes of a regular table, and how each rule reads its flat value list.
+
+    Worked out once per layout: a report format prints its tables with the rows and columns of its national
+    template (a row or column not found makes another layout), so real reports share a handful of them and
+    `_layout` keeps a bounded number. A rule's reading of a layout is a `_Plan`: 0 or None where
+    `_evaluate_figures` gives that without looking at the figures (a required column or a term is absent)."""
+
+    __slots__ = ("column_index", "columns", "pick", "plans", "row_index", "rows", "width")
+
+    def __init__(self, rows: tuple[str, ...], columns: tuple[str, ...]) -> None:
         self.rows = rows
         self.columns = columns
         self.width = len(columns)
         self.row_index = {code: i for i, code in enumerate(rows)}
         self.column_index = {code: j for j, code in enumerate(columns)}
+        #: a row's cells in the first row's column order
+        self.pick: Callable[[Mapping[str, Cell]], tuple[Cell, ...]]
+        self.pick = itemgetter(*columns) if self.width > 1 else (lambda cells: (cells[columns[0]],))  # type: ignore[assignment]
+        #: id of a `_Compiled` -> (it, its plan): keyed by identity like `_BY_IDENTITY`, the entry holding the
+        #: compiled rule so that its id stays its own
+        self.plans: dict[int, tuple[_Compiled, _Plan | int | None]] = {}
+
+    def plan(self, c: _Compiled) -> _Plan | int | None:
+        entry = self.plans.get(id(c))
+        if entry is None or entry[0] is not c:
+            entry = self.plans[id(c)] = (c, self._plan(c))
+        return entry[1]
+
+    def _plan(self, c: _Compiled) -> _Plan | int | None:
+        rule = c.rule
+        if rule.requires_column and rule.requires_column not in self.column_index:
+            return 0
+        if rule.axis == "down_columns":
+            if not self.row_index.keys() >= c.terms:
+                return 0
+            return _Plan(self._down_columns(c.parts), self._down_columns(c.totals), "column", self.columns)
+        if not self.column_index.keys() >= c.terms:
+            return None
+        return _Plan(self._along_rows(c.parts), self._along_rows(c.totals), c.key, self.rows)
+
+    def _down_columns(self, codes: tuple[str, ...]) -> _Side:
+        """For every column, the sum of the rows `codes` (in that order)."""
+        width, first = self.width, self.row_index[codes[0]]
+        if len(codes) > 1 and [self.row_index[code] for code in codes] == list(range(first, first + len(codes))):
+            # consecutive rows (the printed order): each column's terms are one strided slice
+            end = (first + len(codes)) * width
+            return True, tuple(slice(first * width + j, end, width) for j in range(width))
+        return False, tuple(slice(self.row_index[code] * width, (self.row_index[code] + 1) * width) for code in codes)
+
+    def _along_rows(self, codes: tuple[str, ...]) -> _Side:
+        """For every row, the sum of the columns `codes` (in that order)."""
+        width, first = self.width, self.column_index[codes[0]]
+        if len(codes) > 1 and [self.column_index[code] for code in codes] == list(range(first, first + len(codes))):
+            # consecutive columns (the printed order): each row's terms are one slice
+            return True, tuple(slice(s, s + len(codes)) for s in range(first, len(self.rows) * width, width))
+        return False, tuple(slice(self.column_index[code], None, width) for code in codes)
+
+
+#: (row codes, column codes) -> its `_Layout`; emptied when full (a few layouts are in use at a time)
+_LAYOUTS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout] = {}
+_MAX_LAYOUTS = 64
+
+
+def _layout(rows: tuple[str, ...], columns: tuple[str, ...]) -> _Layout:
+    layout = _LAYOUTS.get((rows, columns))
+    if layout is None:
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[rows, columns] = _Layout(rows, columns)
+    return layout
+
+
+class _Figures:
+    """A table whose rows all hold the same columns, its values as one row-major list.
+
+    `values[i * width + j]` is row `layout.rows[i]`, column `layout.columns[j]` (the first row's column
+    order)."""
+
+    __slots__ = ("layout", "values")
+
+    def __init__(self, layout: _Layout, values: list[Number | None]) -> None:
+        self.layout = layout
         self.values = values
 
     def row(self, code: str) -> list[Number | None]:
-        start = self.row_index[code] * self.width
-        return self.values[start : start + self.width]
+        width = self.layout.width
+        start = self.layout.row_index[code] * width
+        return self.values[start : start + width]
 
     def column(self, code: str) -> list[Number | None]:
-        return self.values[self.column_index[code] :: self.width]
+        return self.values[self.layout.column_index[code] :: self.layout.width]
 
-    def down_columns(self, codes: tuple[str, ...]) -> tuple[list[Number | None], bool]:
-        """For every column, the sum of the rows `codes` (in that order), and whether none was blank
-        (`_sums`)."""
-        if len(codes) == 1:
-            return self.row(codes[0]), False
-        first, width, values = self.row_index[codes[0]], self.width, self.values
-        if [self.row_index[code] for code in codes] == list(range(first, first + len(codes))):
-            # consecutive rows (the printed order): each column's terms are one strided slice
-            end = (first + len(codes)) * width
-            try:
-                return [sum(values[first * width + j : end : width]) for j in range(width)], True  # type: ignore[misc]
-            except TypeError:  # a blank (None) term: column by column
-                return [_sum_or_none(values[first * width + j : end : width]) for j in range(width)], False
-        return _sums([self.row(code) for code in codes])
-
-    def along_rows(self, codes: tuple[str, ...]) -> tuple[list[Number | None], bool]:
-        """For every row, the sum of the columns `codes` (in that order), and whether none was blank
-        (`_sums`)."""
-        if len(codes) == 1:
-            return self.column(codes[0]), False
-        first, width, values = self.column_index[codes[0]], self.width, self.values
-        if [self.column_index[code] for code in codes] == list(range(first, first + len(codes))):
-            # consecutive columns (the printed order): each row's terms are one slice
-            k = len(codes)
-            try:
-                return [sum(values[s : s + k]) for s in range(first, len(values), width)], True  # type: ignore[misc]
-            except TypeError:  # a blank (None) term: row by row
-                return [_sum_or_none(values[s : s + k]) for s in range(first, len(values), width)], False
-        return _sums([self.column(code) for code in codes])
+    def side(self, side: _Side) -> tuple[list[Number | None], bool]:
+        """The sums of one side of a rule at every location, and whether none was blank (`_sums`)."""
+        by_location, slices = side
+        values = self.values
+        if not by_location:
+            return _sums(list(map(values.__getitem__, slices)))
+        try:
+            return list(map(sum, map(values.__getitem__, slices))), True
+        except TypeError:  # a blank (None) term: location by location
+            return list(map(_sum_or_none, map(values.__getitem__, slices))), False
 
 
 def _figures(grid: Grid) -> _Figures | None:
@@ -153,13 +224,13 @@ def _figures(grid: Grid) -> _Figures | None:
     width = len(columns)
     if not width or sum(map(len, rows)) != width * len(rows):
         return None
-    pick: Callable[[Mapping[str, Cell]], tuple[Cell, ...]]
-    pick = itemgetter(*columns) if width > 1 else (lambda cells: (cells[columns[0]],))  # type: ignore[assignment]
+    layout = _layout(tuple(grid), columns)
     try:
-        cells = chain.from_iterable(list(map(pick, rows)))
+        cells = chain.from_iterable(list(map(layout.pick, rows)))
     except KeyError:
         return None  # a row lacks a column of the first row (and holds another instead)
-    return _Figures(tuple(grid), columns, [cell.value for cell in cells])
+    # a comprehension, not `map(attrgetter("value"), ...)`: its specialised attribute load is faster
+    return _Figures(layout, [cell.value for cell in cells])
 
 
 def _sum_or_none(values: Sequence[Number | None]) -> Number | None:
@@ -184,26 +255,14 @@ def _evaluate_figures(
 ) -> int | None:
     """`_evaluate_cells` on a regular table; None when the rule names a column the table lacks (left to
     `_evaluate_cells`, which says so row by row)."""
-    rule = c.rule
-    if rule.requires_column and rule.requires_column not in figures.column_index:
-        return 0
-    if rule.axis == "down_columns":
-        if not figures.row_index.keys() >= c.terms:
-            return 0
-        (expected, expected_whole), (actual, actual_whole) = (
-            figures.down_columns(c.parts),
-            figures.down_columns(c.totals),
-        )
-        where, locations = "column", figures.columns
-    else:
-        if not figures.column_index.keys() >= c.terms:
-            return None
-        (expected, expected_whole), (actual, actual_whole) = figures.along_rows(c.parts), figures.along_rows(c.totals)
-        where, locations = c.key, figures.rows
+    plan = figures.layout.plan(c)
+    if not isinstance(plan, _Plan):
+        return plan
+    (expected, expected_whole), (actual, actual_whole) = figures.side(plan.expected), figures.side(plan.actual)
     # equal lists, one of them without a blank: the other has none either (None equals no number)
     if (expected_whole or actual_whole) and expected == actual:
         return 0
-    return _tally(c, where, locations, expected, actual, breaches, unevaluable)
+    return _tally(c, plan.where, plan.locations, expected, actual, breaches, unevaluable)
 
 
 def _tally(
@@ -326,7 +385,9 @@ def _whole_and_non_negative(values: list[Number | None]) -> bool:
 def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] | None = None) -> list[Violation]:
     """Negative and fractional counts; `figures`: the tables' `_figures` when already read."""
     out: list[Violation] = []
-    for key, cell in record.proactive.items():
+    # no figure below 0 (blanks and zeros left out): no cell of table 2 need be looked at
+    no_negative = min(filter(None, [cell.value for cell in record.proactive.values()]), default=0) >= 0
+    for key, cell in () if no_negative else record.proactive.items():
         if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
             out.append(Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}"))
     for table, key in ((record.applications, "row"), (record.appeals, "proceeding")):
@@ -373,6 +434,11 @@ def _application_row_codes(template: str) -> tuple[str, ...]:
     return tuple(r.code for r in APPLICATION_ROWS[template])
 
 
+@cache
+def _application_row_set(template: str) -> frozenset[str]:
+    return frozenset(_application_row_codes(template))
+
+
 def finalize(record: ReportRecord) -> ReportRecord:
     """Evaluate the rules and set `violations`, `not_evaluable` and `status` of a parsed record.
 
@@ -390,7 +456,12 @@ def finalize(record: ReportRecord) -> ReportRecord:
         absent_tables = [name for name, table in tables if not table]
         if absent_tables:
             gaps.append("tables not found: " + ", ".join(absent_tables))
-        absent_rows = [code for code in _application_row_codes(record.template) if code not in record.applications]
+        # one set test for the common table 3 that holds every row
+        absent_rows = (
+            []
+            if _application_row_set(record.template) <= record.applications.keys()
+            else [code for code in _application_row_codes(record.template) if code not in record.applications]
+        )
         if record.applications and absent_rows:
             gaps.append("table 3 rows not found: " + ", ".join(absent_rows))
     if record.not_evaluable and not record.violations:
