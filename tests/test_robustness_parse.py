@@ -175,6 +175,25 @@ def test_size_limit_is_configuration_read_at_call_time(monkeypatch: pytest.Monke
     assert "file too large" not in problems(record)
 
 
+def test_a_file_that_grows_after_stat_is_read_up_to_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read is sized by `stat`; a file that grew since is read on, up to the limit, never cut short."""
+    data = SEED.read_bytes()
+    path = tmp_path / SEED.name
+    path.write_bytes(data)
+    real_stat = os.stat
+
+    def stale_stat(p: object, *args: object, **kwargs: object) -> os.stat_result:
+        st = real_stat(p, *args, **kwargs)  # type: ignore[arg-type]
+        return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))  # as it was when 10 bytes long
+
+    monkeypatch.setattr(os, "stat", stale_stat)
+    whole = check(parse_file(path, tmp_path))
+    assert whole.source.size == len(data) and whole.status != "failed"
+    monkeypatch.setenv("XXGK_MAX_FILE_BYTES", str(len(data) - 1))
+    cut = check(parse_file(path, tmp_path))
+    assert problems(cut) == f"file too large: {len(data)} bytes > limit {len(data) - 1} bytes (XXGK_MAX_FILE_BYTES)"
+
+
 def test_limits_are_validated() -> None:
     with pytest.raises(ValueError, match="max_line_chars must be a positive integer"):
         ParseLimits(max_line_chars=0)

@@ -376,7 +376,12 @@ def _read_limited(path: Path, limits: ParseLimits) -> tuple[bytes | None, Report
             raise _NotRegular(f"unreadable file: not a regular file ({kind})")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as f:
-        data = f.read(limits.max_file_bytes + 1)
+        # a read is sized by the file, not by the limit: `read(limit + 1)` allocates the whole limit (50 MB)
+        # for every file and then shrinks it; a file that grew since `stat` is read on, up to the limit
+        want = min(st.st_size, limits.max_file_bytes) + 1
+        data = f.read(want)
+        if len(data) == want and want <= limits.max_file_bytes:
+            data += f.read(limits.max_file_bytes + 1 - want)
         if len(data) <= limits.max_file_bytes:
             return data, None
         # too large: hash the whole file in chunks so the record still carries the file's identity
