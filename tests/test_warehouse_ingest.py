@@ -5,6 +5,7 @@ chunk, in order; small batches in equal chunks, large ones with small end tasks;
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -133,3 +134,29 @@ def test_parse_limits_from_the_environment_apply_to_every_file_of_a_chunk(
     reports = ingest.read_staged(tmp_path / "malformed", "reports")
     assert reports["report_year"].sort().to_list() == [2020, 2021, 2022]
     assert all("XXGK_MAX_FILE_BYTES='lots' is not an integer" in p for p in reports["problems"].to_list())
+
+
+def test_a_sidecar_is_read_once_for_the_record_and_its_region(tmp_path: Path) -> None:
+    """The chunk reads a sidecar once: its agency/year reach the record, its region and URL the reports row.
+    A sidecar that resolves outside the raw root gives neither, and the record says why; a file the scan saw
+    without a sidecar is parsed without one."""
+    raw, outside = tmp_path / "raw", tmp_path / "outside"
+    raw.mkdir()
+    outside.mkdir()
+    fields = {"agency": "旁注局", "year": 2021, "region": "河南省洛阳市", "url": "https://example.org/r"}
+    for name in ("kept.txt", "escaped.txt", "unlisted.txt"):
+        (raw / name).write_text("某某局2023年政府信息公开工作年度报告", encoding="utf-8")
+    (raw / "kept.txt.meta.json").write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+    (outside / "x.meta.json").write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+    (raw / "escaped.txt.meta.json").symlink_to(outside / "x.meta.json")
+    files = [(name, None) for name in ("kept.txt", "escaped.txt", "unlisted.txt")]
+    ingest.parse_to_staging(raw, files, tmp_path / "staging", workers=1, with_sidecar={"kept.txt", "escaped.txt"})
+    rows = ingest.read_staged(tmp_path / "staging", "reports").sort("source_path")
+    got = rows.select("source_path", "agency", "report_year", "region", "source_url").rows()
+    assert got == [
+        ("escaped.txt", "某某局", 2023, None, None),
+        ("kept.txt", "旁注局", 2021, "河南省洛阳市", "https://example.org/r"),
+        ("unlisted.txt", "某某局", 2023, None, None),
+    ]
+    escaped = rows.filter(pl.col("source_path") == "escaped.txt")["problems"].item()
+    assert "sidecar escaped.txt.meta.json ignored: resolves outside the raw root" in escaped

@@ -423,8 +423,19 @@ def _locate(path: Path, raw_root: Path | None) -> Path:
     return current
 
 
-def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits | None = None) -> ReportRecord:
-    """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises."""
+#: a sidecar as `read_sidecar` gives it: its fields, and the problem text of one that cannot be used
+Sidecar = tuple[dict[str, Any] | None, str | None]
+NO_SIDECAR: Sidecar = (None, None)
+
+
+def parse_file(
+    path: Path, raw_root: Path | None = None, *, limits: ParseLimits | None = None, sidecar: Sidecar | None = None
+) -> ReportRecord:
+    """Parse a report file; `source.path` is relative to `raw_root` when given. Never raises.
+
+    `sidecar`: what `read_sidecar` gave for this file when the caller has read it already (the build, which
+    also keeps its region and URL, and knows from its folder listing which files have none); else it is read
+    here."""
     path = _locate(Path(path), raw_root)
     name = _relative_name(path, raw_root)
     resolved, limits_problem = resolve(limits)
@@ -445,14 +456,16 @@ def parse_file(path: Path, raw_root: Path | None = None, *, limits: ParseLimits 
         record = ReportRecord(source=Source(path=name))
         record.problems.append(_crash(exc))
         return record
-    sidecar, sidecar_problem = read_sidecar(path, max_bytes=resolved.max_sidecar_bytes, raw_root=raw_root)
+    if sidecar is None:
+        sidecar = read_sidecar(path, max_bytes=resolved.max_sidecar_bytes, raw_root=raw_root)
+    sidecar_fields, sidecar_problem = sidecar
     if refused is not None:
         refused.source.path = name
         refused.source.format = FORMAT_BY_SUFFIX.get(path.suffix.lower(), "text")
-        record = _apply_sidecar(refused, sidecar)
+        record = _apply_sidecar(refused, sidecar_fields)
     else:
         assert data is not None
-        record = parse_bytes(data, name, sidecar, limits=resolved)
+        record = parse_bytes(data, name, sidecar_fields, limits=resolved)
     if limits_problem:
         record.problems.insert(0, limits_problem)
     if sidecar_problem:

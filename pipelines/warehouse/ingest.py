@@ -19,12 +19,13 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.parsing.limits import resolve
-from pipelines.parsing.parse import PARSER_VERSION, parse_file, read_sidecar
+from pipelines.parsing.parse import NO_SIDECAR, PARSER_VERSION, parse_file, read_sidecar
 from pipelines.parsing.runtime import configure_worker_gc, worker_gc
 from pipelines.warehouse.registry import unreadable_id
 from pipelines.warehouse.rows import STAGED_TABLES, Batch, FileInfo, now_utc, staging_schema
@@ -74,8 +75,8 @@ class ParseSummary:
     worker_cpu_s: float = 0.0
 
 
-def _sidecar_fields(path: Path) -> tuple[str | None, str | None]:
-    sidecar, _ = read_sidecar(path)
+def _sidecar_fields(sidecar: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The sidecar's region and URL, kept beside the record (`FileInfo`)."""
     if not sidecar:
         return None, None
     region, url = sidecar.get("region"), sidecar.get("url")
@@ -95,8 +96,13 @@ def parse_chunk(jobs: Sequence[Job]) -> dict[str, pl.DataFrame]:
         if root is None:
             root = roots[job.raw_root] = Path(job.raw_root)
         path = root / job.source_path
-        record = parse_file(path, root, limits=limits_given)
-        region, url = _sidecar_fields(path) if job.has_sidecar else (None, None)
+        # the sidecar is read once, for the record and for its region and URL, and only looked for where the
+        # scan's folder listing found one
+        sidecar = (
+            read_sidecar(path, max_bytes=limits.max_sidecar_bytes, raw_root=root) if job.has_sidecar else NO_SIDECAR
+        )
+        record = parse_file(path, root, limits=limits_given, sidecar=sidecar)
+        region, url = _sidecar_fields(sidecar[0])
         # the record's own hash of the bytes it read is the report_id; a file it could not read has none
         # (the path's stand-in id is only computed then)
         sha256 = job.sha256 or record.source.sha256 or unreadable_id(job.source_path)
