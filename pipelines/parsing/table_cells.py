@@ -20,7 +20,15 @@ _NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|�
 
 def is_number(piece: str) -> bool:
     """Whether a whitespace-free piece of text is a printed figure (or a zero mark)."""
-    return (piece.isascii() and piece.isdigit()) or piece in ZERO_MARKS or _NUMBER.match(piece) is not None
+    if (piece.isascii() and piece.isdigit()) or piece in ZERO_MARKS:
+        return True
+    # a figure starts with a sign or a digit (`\d`: a decimal digit): a label is told apart without the regex
+    first = piece[:1]
+    return (first in _SIGNS or first.isdecimal()) and _NUMBER.match(piece) is not None
+
+
+#: the signs `_NUMBER` allows before a figure
+_SIGNS = frozenset("+-−")
 
 
 #: printed text -> its cell, for count cells and for amount cells (the same few texts fill most cells). The

@@ -18,6 +18,8 @@ _PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*�
 #: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
 _WIDE_GAP = "  "
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
+#: what a separator row is made of (most rows are not: they are told apart without looking at each cell)
+_MD_SEPARATOR_CHARS = re.compile(r"[-:|\s]*")
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -64,30 +66,58 @@ def _cell_kind(c: str) -> int:
     return kind
 
 
-def _grid_pieces(cells: list[str], out: list[Piece], keep_trailing: bool = False) -> None:
-    """Label cells, then the row's value cells. `keep_trailing`: the row's trailing blank cells are cells
-    (a Markdown row is closed by its last pipe); elsewhere a trailing blank may be padding."""
-    cells = [c.strip() for c in cells]
-    # kind of each cell: 0 blank, 1 figure, 2 text
+#: the characters of a grid row's plain cells (ASCII digits or blank), with the row's cell separator
+_PLAIN_CELLS = {"\t": "0123456789 \t", "|": "0123456789 |"}
+
+
+def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = False) -> None:
+    """Label cells, then the row's value cells (`row`: cells separated by `sep`). `keep_trailing`: the
+    row's trailing blank cells are cells (a Markdown row is closed by its last pipe); elsewhere a trailing
+    blank may be padding."""
+    # Most rows end in a run of plain cells (ASCII digits or blank): one `rstrip` finds it and its cells
+    # are split and cleaned in C. They can be neither a label nor text in a figure's cell, so only the
+    # cells before them are looked at one by one.
+    head_end = len(row.rstrip(_PLAIN_CELLS[sep]))
+    if head_end == 0:
+        cells: list[str] = []
+        plain = row.replace(" ", "").split(sep)
+    else:
+        plain_at = row.find(sep, head_end)  # the end of the cell holding the last other character
+        if plain_at < 0:
+            cells, plain = row.split(sep), []
+        else:
+            cells, plain = row[:plain_at].split(sep), row[plain_at + 1 :].replace(" ", "").split(sep)
     known = _CELL_KINDS
-    kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
     last_text = -1
-    if 2 in kinds:
-        n = len(cells)
-        first_value = -1
-        for i, k in enumerate(kinds):
-            if k == 2:
-                if first_value >= 0 and len(cells[i]) <= _TEXT_IN_VALUE_CELL:
-                    continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
-                last_text = i
-                first_value = -1
-            elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
-                # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
-                first_value = i
-        for k, c in enumerate(cells[: last_text + 1]):
-            if c:
-                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
-    values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
+    if len(cells) == 1:  # one label cell (the common case)
+        c = cells[0].strip()
+        if (known[c] if c in known else _cell_kind(c)) == 2:
+            last_text = 0
+            out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, 0))
+            values = plain
+        else:
+            values = [c.replace(" ", "") if " " in c else c, *plain]
+    else:
+        cells = [c.strip() for c in cells]
+        # kind of each cell: 0 blank, 1 figure, 2 text
+        kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
+        if 2 in kinds:
+            n = len(cells)
+            first_value = -1
+            for i, k in enumerate(kinds):
+                if k == 2:
+                    if first_value >= 0 and len(cells[i]) <= _TEXT_IN_VALUE_CELL:
+                        continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
+                    last_text = i
+                    first_value = -1
+                elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
+                    # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
+                    first_value = i
+            for k, c in enumerate(cells[: last_text + 1]):
+                if c:
+                    out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
+        values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
+        values += plain
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
@@ -103,9 +133,14 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
             out.append(Piece(parts[0], [], False, True))
             out.append(Piece("", rest, False, False, -1, fixed_width))
             return
+    # the plain figures (ASCII digits) the line ends in are figures whatever comes before them: only the
+    # words before them are looked at one by one
+    head = len(parts)
+    while head and parts[head - 1].isdigit() and parts[head - 1].isascii():
+        head -= 1
     text: list[str] = []
     values: list[str] = []
-    for i, p in enumerate(parts):
+    for i, p in enumerate(parts[:head]):
         numeric = is_number(p)
         if numeric and i == 0 and len(parts) > 1 and not is_number(parts[1]) and p.isdigit() and len(p) <= 2:
             numeric = False  # "1 属于国家秘密": the label's numbering
@@ -121,6 +156,8 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
             text.append(p)
     if text:
         out.append(Piece("".join(text), [], False, True))
+    if head < len(parts):
+        values += parts[head:]
     if values:
         out.append(Piece("", values, False, False, -1, fixed_width))
 
@@ -144,19 +181,20 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
         return ()
     out: list[Piece] = []
     if stripped.startswith("|"):
-        cells = stripped.strip("|").split("|")
-        if all(_MD_SEPARATOR.match(c.strip()) or not c.strip() for c in cells):
+        row = stripped.strip("|")
+        if _MD_SEPARATOR_CHARS.fullmatch(row) and all(
+            _MD_SEPARATOR.match(c.strip()) or not c.strip() for c in row.split("|")
+        ):
             return ()
-        _grid_pieces(cells, out, keep_trailing=stripped.endswith("|"))
+        _grid_pieces(row, "|", out, keep_trailing=stripped.endswith("|"))
     elif "\t" in stripped:
-        _grid_pieces(lines[i].split("\t"), out)  # leading blank cells keep the columns in place
+        _grid_pieces(lines[i], "\t", out)  # leading blank cells keep the columns in place
     elif " " not in stripped and not is_number(stripped):
         out.append(Piece(stripped, [], False, True))  # a label or a label fragment
+    elif stripped == "无":
+        return _lone_wu(lines, i, end)
     else:
-        parts = stripped.split()
-        if len(parts) == 1 and parts[0] == "无":
-            return _lone_wu(lines, i, end)
-        _text_pieces(parts, _WIDE_GAP in stripped, out)
+        _text_pieces(stripped.split(), _WIDE_GAP in stripped, out)
     return tuple(out)
 
 

@@ -246,15 +246,16 @@ class _Block:
     # The fields below are read only for labels-first blocks (empty in the others):
     #: the rows from the block's first to its last label (a labels-first block's own rows)
     labelled: list[int] = field(default_factory=list)
-    #: the figures as runs uninterrupted by text (pdfminer prints a column header before each item's run)
-    runs: list[list[str]] = field(default_factory=list)
+    #: where the figures after the last label are in the piece stream (start, end): split into runs
+    #: uninterrupted by text only where table 2 needs them (pdfminer prints a column header before each
+    #: item's run), see `_proactive_runs`
+    tail: tuple[int, int] = (0, 0)
     #: rows without a recognised label just before the block (a label lost to a typo at a page start)
     before: list[int] = field(default_factory=list)
 
 
 #: the labels-first fields of the other blocks (shared: never modified, only replaced)
 _NO_ROWS: list[int] = []
-_NO_RUNS: list[list[str]] = []
 
 
 def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
@@ -270,7 +271,7 @@ def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
             if ends[j] - at == 1 and not pieces[at].is_text:
                 groups = [pieces[at]]  # the label's one run of figures (the common case)
             else:
-                groups = [p for p in pieces[at : ends[j]] if not p.is_text]
+                groups = [p for p in pieces[at : ends[j]] if not p.is_text] if ends[j] > at else []
             if groups or j + 1 >= n:
                 break
             j += 1
@@ -278,11 +279,11 @@ def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
         next_row = rows[j + 1] if j + 1 < n else n_rows
         own = [first] if next_row == first + 1 else list(range(first, next_row))
         if j == k:  # the anchor's own figures follow it (the common case)
-            blocks.append(_Block(own, groups, False, _NO_ROWS, _NO_RUNS, _NO_ROWS))
+            blocks.append(_Block(own, groups, False, _NO_ROWS, (0, 0), _NO_ROWS))
         else:
-            runs = _figure_runs(pieces[positions[j] + 1 : ends[j]])
             before = list(range(rows[k - 1] + 1 if k else 0, first))
-            blocks.append(_Block(own, groups, True, list(range(first, rows[j] + 1)), runs, before))
+            tail = (positions[j] + 1, ends[j])
+            blocks.append(_Block(own, groups, True, list(range(first, rows[j] + 1)), tail, before))
         k = j + 1
     return blocks
 
@@ -611,21 +612,26 @@ def _read_applications(
 # Table 2
 # ---------------------------------------------------------------------------------------------------
 def _proactive_runs(
-    block: _Block, rows: list[tuple[str, str, tuple[str, ...]]], raw: dict[int, list[str]], problems: list[str]
+    pieces: list[Piece],
+    block: _Block,
+    rows: list[tuple[str, str, tuple[str, ...]]],
+    raw: dict[int, list[str]],
+    problems: list[str],
 ) -> bool:
     """Labels first, then one run of figures per item, column by column (pdfminer). False if the runs do
     not fit the items. A run may hold more rows than the item's national subjects: a local row printed
     after them (其他主动公开文件), ignored and noted."""
     items = [list(g) for _, g in itertools.groupby(block.rows, key=lambda r: rows[r][0])]
-    if len(block.runs) != len(items):
+    runs = _figure_runs(pieces[block.tail[0] : block.tail[1]])
+    if len(runs) != len(items):
         return False
     shapes = []
-    for item_rows, run in zip(items, block.runs, strict=True):
+    for item_rows, run in zip(items, runs, strict=True):
         w = len(rows[item_rows[0]][2])
         if len(run) % w or len(run) // w < len(item_rows):
             return False
         shapes.append(len(run) // w)
-    for item_rows, run, m in zip(items, block.runs, shapes, strict=True):
+    for item_rows, run, m in zip(items, runs, shapes, strict=True):
         w = len(rows[item_rows[0]][2])
         for k, r in enumerate(item_rows):
             raw[r] = [run[j * m + k] for j in range(w)]
@@ -665,7 +671,7 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
             values.extend(
                 _fit_grid(g.values, widths[0] if len(block.groups) == 1 else max(widths)) if g.grid else g.values
             )
-        if block.labels_first and _proactive_runs(block, rows, raw, problems):
+        if block.labels_first and _proactive_runs(pieces, block, rows, raw, problems):
             continue
         if block.labels_first and len(values) == sum(widths):
             # column by column within each item (pdfminer): all subjects' first metric, then the second…
