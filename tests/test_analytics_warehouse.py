@@ -12,13 +12,16 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from analytics_corpus import ContinuityCorpus, write_continuity_corpus
 from conftest import copy_seeds
 from test_analytics_report import CHROMIUM, _dump_dom
 
 from pipelines.cli import main as xxgk
+from pipelines.parsing.parse import PARSER_VERSION
 from pipelines.synth import write_corpus
+from pipelines.warehouse.catalog import CACHE_DIR, build_catalog
 
 SYNTH_REGIONS: dict[str, str | None] = {}
 
@@ -181,3 +184,26 @@ def test_bi_connection_to_the_built_warehouse(built: tuple[Path, ContinuityCorpu
             assert rows and all(r.agencies >= 1 for r in rows)
     finally:
         engine.dispose()
+
+
+def test_the_next_catalog_reuses_the_identity_lookup(built: tuple[Path, ContinuityCorpus], tmp_path: Path) -> None:
+    """A build keeps its identity lookup in `<out>/.cache`; the next catalog reuses its rows (a planted value
+    shows through) instead of computing every agency again, and without it computes the same identities."""
+    out, _ = built
+    [cached] = (out / CACHE_DIR).glob("report_identity-*.parquet")
+    copy = tmp_path / "warehouse"
+    shutil.copytree(out, copy, symlinks=True)
+    identity_sql = "SELECT * FROM core.report_identity ORDER BY report_id"
+    original = _query(out, identity_sql)
+    lookup = pl.read_parquet(cached)
+    planted = lookup["source_path"][0]
+    lookup.with_columns(
+        pl.when(pl.col("source_path") == planted).then(pl.lit("planted")).otherwise("agency_key").alias("agency_key")
+    ).write_parquet(copy / CACHE_DIR / cached.name)
+    build_catalog(copy, PARSER_VERSION)
+    keys = dict(_query(copy, "SELECT source_path, agency_key FROM reports"))
+    assert keys[planted] == "planted" and list(keys.values()).count("planted") == 1
+    shutil.rmtree(copy / CACHE_DIR)
+    build_catalog(copy, PARSER_VERSION)
+    assert _query(copy, identity_sql) == original
+    assert [p.name for p in (copy / CACHE_DIR).iterdir()] == [cached.name]

@@ -10,11 +10,16 @@ The `reports` and `rule_violations` views join / union these (see docs/analytics
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
 import duckdb
 import polars as pl
 
 from pipelines.analytics.continuity import carryover_violations, with_agency_identity
-from pipelines.analytics.region import REGION_COLUMNS, with_region
+from pipelines.analytics.region import REGION_COLUMNS, dataset_info, with_region
 from schemas.tables import REPORT_ID
 
 IDENTITY_COLUMNS: tuple[str, ...] = ("agency_key", "is_aggregate", *REGION_COLUMNS)
@@ -108,24 +113,88 @@ AGENCY_YEAR_COMMENTS: dict[str, str] = {
 }
 
 
-def report_identity(reports: pl.DataFrame) -> pl.DataFrame:
-    """One row per report_id: report_id + IDENTITY_COLUMNS (sidecar `region` used when the table has it).
+#: what a report's identity is computed from (`with_agency_identity`: the file name can mark a whole-territory
+#: report; `with_region`: the sidecar's region), when the reports table has them
+IDENTITY_INPUTS: tuple[str, ...] = ("agency", "source_path", "region")
 
-    Byte-identical copies share their original's report_id (core.reports has a row per file): the
-    identity is the original's (the row whose duplicate_of is NULL), so joins on report_id stay 1:1.
-    """
+
+def _originals(reports: pl.DataFrame) -> pl.DataFrame:
+    """One row per report_id. Byte-identical copies share their original's report_id (core.reports has a
+    row per file): the identity is the original's (the row whose duplicate_of is NULL)."""
     if "duplicate_of" in reports.columns:
         reports = reports.sort(pl.col("duplicate_of").is_not_null(), maintain_order=True)
-    reports = reports.unique("report_id", keep="first", maintain_order=True)
-    frame = with_agency_identity(reports)
-    frame = with_region(frame, "agency", "region" if "region" in reports.columns else None)
-    return frame.select("report_id", *IDENTITY_COLUMNS)
+    return reports.unique("report_id", keep="first", maintain_order=True)
 
 
-def install_analytics(con: duckdb.DuckDBPyConnection) -> None:
+def identity_lookup(reports: pl.DataFrame, known: pl.DataFrame | None = None) -> pl.DataFrame:
+    """IDENTITY_INPUTS + IDENTITY_COLUMNS for every distinct input of `reports`' originals.
+
+    `known`: such a lookup from an earlier build. Its rows are reused where the inputs match, and only new
+    inputs are computed: the work is Python per distinct agency (~17 µs), which would otherwise make every
+    build, even a no-op one, grow with the whole corpus. Rows of `known` no report has any more are dropped.
+    """
+    originals = _originals(reports)
+    inputs = [c for c in IDENTITY_INPUTS if c in originals.columns]
+    distinct = originals.select(inputs).unique()
+    todo = distinct
+    if known is not None:
+        todo = distinct.join(known, on=inputs, how="anti", nulls_equal=True)
+    computed = with_region(with_agency_identity(todo), "agency", "region" if "region" in inputs else None)
+    computed = computed.select(*inputs, *IDENTITY_COLUMNS)
+    if known is None:
+        return computed
+    reused = known.join(distinct, on=inputs, how="semi", nulls_equal=True).select(computed.columns)
+    return pl.concat([reused, computed.cast(reused.schema)])  # type: ignore[arg-type]
+
+
+def report_identity(reports: pl.DataFrame, lookup: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per report_id: report_id + IDENTITY_COLUMNS (sidecar `region` used when the table has it),
+    the original's identity for byte-identical copies, so joins on report_id stay 1:1. `lookup`:
+    `identity_lookup(reports)`, when the caller has it."""
+    originals = _originals(reports)
+    inputs = [c for c in IDENTITY_INPUTS if c in originals.columns]
+    lookup = identity_lookup(reports) if lookup is None else lookup
+    return originals.join(lookup, on=inputs, how="left", nulls_equal=True).select("report_id", *IDENTITY_COLUMNS)
+
+
+def _identity_version() -> str:
+    """What the identities were computed with: the analytics code, the normalizer it folds names with, and
+    the division list. A cached lookup of another version is not reused."""
+    from pipelines.analytics import agency, continuity, region
+    from pipelines.parsing import normalize
+
+    h = hashlib.sha256()
+    for module in (agency, continuity, region, normalize):
+        h.update(Path(str(module.__file__)).read_bytes())
+    h.update(json.dumps(dataset_info(), sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def _cached_lookup(path: Path, inputs: list[str]) -> pl.DataFrame | None:
+    """The lookup a build saved, if it is readable and of this shape (else it is recomputed: a cache)."""
+    try:
+        known = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return known if known.columns == [*inputs, *IDENTITY_COLUMNS] else None
+
+
+def _save_lookup(cache_dir: Path, path: Path, lookup: pl.DataFrame) -> None:
+    """Write the lookup atomically; lookups of other versions are removed."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    lookup.write_parquet(tmp)
+    os.replace(tmp, path)
+    for other in cache_dir.glob("report_identity-*.parquet"):
+        if other != path:
+            other.unlink(missing_ok=True)
+
+
+def install_analytics(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = None) -> None:
     """Create core.report_identity, core.continuity_violations and the agency_year views in `con`.
 
-    Expects core.reports and core.applications/core.appeals (tables or views) to exist.
+    Expects core.reports and core.applications/core.appeals (tables or views) to exist. `cache_dir`: where
+    the identity lookup of the previous build is kept (`identity_lookup`), the warehouse's `.cache`.
     """
     report_columns = {r[0] for r in con.execute("DESCRIBE core.reports").fetchall()}
     wanted = [
@@ -134,7 +203,14 @@ def install_analytics(con: duckdb.DuckDBPyConnection) -> None:
         if c in report_columns
     ]
     reports = con.sql(f"SELECT {', '.join(wanted)} FROM core.reports").pl()
-    identity = report_identity(reports)
+    if cache_dir is None:
+        identity = report_identity(reports)
+    else:
+        cached = cache_dir / f"report_identity-{_identity_version()}.parquet"
+        inputs = [c for c in IDENTITY_INPUTS if c in wanted]
+        lookup = identity_lookup(reports, _cached_lookup(cached, inputs))
+        _save_lookup(cache_dir, cached, lookup)
+        identity = report_identity(reports, lookup)
     con.register("_identity", identity)
     con.execute("CREATE OR REPLACE TABLE core.report_identity AS SELECT * FROM _identity")
     con.unregister("_identity")

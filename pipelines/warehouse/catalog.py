@@ -35,6 +35,8 @@ from schemas.rules import RULE_DESCRIPTIONS
 from schemas.tables import PARTITION_COLUMN, TABLES, UNKNOWN_YEAR_PARTITION, Column, Table
 
 CATALOG_FILE = "xxgk.duckdb"
+#: derived data a build reuses from the previous one (the report identity lookup); safe to delete
+CACHE_DIR = ".cache"
 #: Storage format of the catalog: DuckDB 1.1 and later open it (tested with 1.1.3). DuckDB 1.0 cannot:
 #: column comments on views did not exist yet.
 STORAGE_COMPATIBILITY = "v1.1.0"
@@ -380,7 +382,7 @@ def build_catalog(out_dir: Path, parser_version: str, registry_token: str = "") 
         core, analytic = views(out_dir)
         for view in core:
             _create(con, view)
-        install_analytics(con)
+        install_analytics(con, cache_dir=out_dir / CACHE_DIR)
         for view in analytic:
             _create(con, view)
         con.execute("COMMIT")
