@@ -326,8 +326,10 @@ def test_sidecar_values_are_data_and_cannot_redirect_writes(tmp_path: Path) -> N
         "snapshots",
         ".build.lock",
         ".staging",
+        ".cache",
         "quality.html",
     }, written
+    assert [p.name.startswith("report_identity-") for p in (out / ".cache").iterdir()] == [True]
     years = {p.name for p in (out / "parquet" / "reports").iterdir()}
     assert years <= {"report_year=2021", "report_year=2022"}, years
     assert rows(out, "SELECT agency, report_year FROM core.reports WHERE source_path = 'r.txt'") == [(agency, 2022)]
