@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from lxml import etree
 from test_formats_layouts import (
     RAW_2019,
     TRUTH_2019,
@@ -241,38 +240,6 @@ def test_chrome_names_are_words_not_substrings() -> None:
         "</body></html>"
     )
     assert [line for line in _lines(page.encode()) if line] == ["正文段落", "检索结果"]
-
-
-def _writer_lines(page: str) -> list[str]:
-    """The lines of `_Writer`, the element-by-element walk that defines what the faster readers must give."""
-    root = etree.fromstring(page, etree.HTMLParser())
-    writer = html._Writer()
-    writer.walk(root.find("body"))
-    writer.flush()
-    return writer.lines
-
-
-#: pages whose data tables are not regular (a caption, a row in a div, a cell in a cell, a comment between
-#: rows), with hidden spans, line breaks and entities in cells, an empty table, a table inside a layout cell
-IRREGULAR_PAGES = [
-    "<table><caption>表一</caption><tr><td>a<br>b</td><td><p>x</p>tail</td></tr></table>",
-    "<table><tbody><div><tr><td>in a div</td></tr></div><tr><td>1</td><td>2</td></tr></tbody></table>",
-    "<table><tr><td>a<div><td>nested</td></div></td><td>b</td></tr></table>",
-    "<table><tr><td rowspan=2>r</td><td>1</td></tr><!-- between --><tr><td>2</td></tr></table>",
-    "<table><tr><td><span style='DISPLAY: NONE'>hid</span>shown</td><td hidden>h</td>"
-    "<td>&lt;b&gt; &amp;\u3000 x\u00a0 y</td></tr></table>",
-    "<p>before</p><table></table><table><tr></tr></table><p>after</p>",
-    "<table><tr><td><table><tr><td>inner</td><td>cell</td></tr></table></td><td>layout<br>cell</td></tr></table>",
-    "<table><tr><td colspan=3>wide</td></tr><tr><td>一</td><td>二 三</td></tr></table>",
-    "<table><tr><td>a<p>x</p></td><td> <p>y z</p>\u2003</td><td><div><p>1</p><p>2</p></div></td>"
-    "<td><p>p<br>q</p></td><td><p>one</p><!-- c --></td><td><p>t</p>ail</td></tr></table>",
-]
-
-
-@pytest.mark.parametrize("body", IRREGULAR_PAGES)
-def test_fast_readers_give_the_writers_lines(body: str) -> None:
-    page = f"<html><head><title>t</title></head><body>{body}</body></html>"
-    assert html.extract(page.encode("utf-8")).text.splitlines() == _writer_lines(page)
 
 
 def test_empty_table_does_not_fail_the_page() -> None:

@@ -50,6 +50,18 @@ TRICKY_BODIES = [
     # a block that is all of its cell, with whitespace, breaks or blocks inside or around it
     "<table><tr><td>\u2003<p>x y</p>\u2003</td><td> <div><p>a</p>b</div> </td><td><p>a<br>b</p></td>"
     "<td><p> </p></td><td><p>1</p><!-- c --></td><td><p>t</p>ail</td><td>h<p>ead</p></td></tr></table>",
+    # data tables that are not regular (a caption, a row in a div, a cell in a cell, a comment between rows)
+    "<table><caption>表一</caption><tr><td>a<br>b</td><td><p>x</p>tail</td></tr></table>",
+    "<table><tbody><div><tr><td>in a div</td></tr></div><tr><td>1</td><td>2</td></tr></tbody></table>",
+    "<table><tr><td>a<div><td>nested</td></div></td><td>b</td></tr></table>",
+    "<table><tr><td rowspan=2>r</td><td>1</td></tr><!-- between --><tr><td>2</td></tr></table>",
+    "<table><tr><td><span style='DISPLAY: NONE'>hid</span>shown</td><td hidden>h</td>"
+    "<td>&lt;b&gt; &amp;\u3000 x\u00a0 y</td></tr></table>",
+    "<p>before</p><table></table><table><tr></tr></table><p>after</p>",
+    "<table><tr><td><table><tr><td>inner</td><td>cell</td></tr></table></td><td>layout<br>cell</td></tr></table>",
+    "<table><tr><td colspan=3>wide</td></tr><tr><td>一</td><td>二 三</td></tr></table>",
+    "<table><tr><td>a<p>x</p></td><td> <p>y z</p>\u2003</td><td><div><p>1</p><p>2</p></div></td>"
+    "<td><p>p<br>q</p></td><td><p>one</p><!-- c --></td><td><p>t</p>ail</td></tr></table>",
 ]
 
 
