@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,12 @@ import time
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from conftest import copy_seeds, metadata, query, run_build
 
 from pipelines.cli import main
+from pipelines.warehouse import partitions
 from pipelines.warehouse.registry import read_registry
 
 synth = pytest.importorskip("pipelines.synth")
@@ -196,3 +199,20 @@ def test_moved_warehouse_answers_after_catalog_rewrite(warehouse: tuple[Path, Pa
     assert main(["catalog", "--out", str(moved)]) == 0
     assert query(moved, "SELECT count(*) FROM disclosure_counts") == [(n,)]
     assert query(moved, "SELECT count(*) FROM core.files") == [(len(read_registry(moved)),)]
+
+
+def test_a_partition_merge_equals_sorting_the_concatenation() -> None:
+    """The commit merges a sorted partition with the batch's rows instead of sorting it again: the same
+    rows in the same order as the stable sort of old + new (ties: old first), for sorted and unsorted
+    partitions alike."""
+    rng = random.Random(7)
+    schema = {"report_id": pl.String, "value": pl.Int64}
+    for case in range(200):
+        ids = sorted(rng.choice("abcdefg") for _ in range(rng.randint(0, 30)))
+        old = pl.DataFrame({"report_id": ids, "value": range(len(ids))}, schema=schema)
+        if case % 2:
+            old = old.sample(fraction=1.0, shuffle=True, seed=case)
+        new = [rng.choice("abcdefgh") for _ in range(rng.randint(0, 10))]
+        added = pl.DataFrame({"report_id": new, "value": range(100, 100 + len(new))}, schema=schema)
+        expected = pl.concat([old, added]).sort("report_id", maintain_order=True)
+        assert partitions._merge(old, added, "report_id").equals(expected), case

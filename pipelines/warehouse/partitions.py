@@ -71,6 +71,16 @@ def write_parquet(frame: pl.DataFrame, path: Path, table: str) -> None:
     pq.write_table(frame.select(schema.names).to_arrow().cast(schema), path, compression="zstd")
 
 
+def _merge(old: pl.DataFrame, added: pl.DataFrame, key: str) -> pl.DataFrame:
+    """`old` rows and `added` rows as one frame sorted by `key`, ties in order (old first). A partition this
+    code wrote is sorted already: merging it with the sorted batch rows is linear, where sorting the whole
+    partition again took about a third of the commit's CPU. Anything else is concatenated and sorted."""
+    added = added.sort(key, maintain_order=True)
+    if added.schema == old.schema and old.get_column(key).is_sorted():
+        return old.merge_sorted(added, key, maintain_order=True)
+    return pl.concat([old, added], how="vertical_relaxed").sort(key, maintain_order=True)
+
+
 @dataclass
 class CommitSummary:
     years_rewritten: list[int] = field(default_factory=list)
@@ -120,7 +130,7 @@ def commit(out_dir: Path, staging: Path, planned: pl.DataFrame, registry_token: 
             key, drop = ("source_path", remove_paths) if table == "reports" else ("report_id", remove_ids)
             old = read_partition(out_dir, table, year).filter(~pl.col(key).is_in(drop.implode()))
             added = read_validated(staging, table, year).select(polars_schema(table, with_partition=False).names())
-            merged[table] = pl.concat([old, added], how="vertical_relaxed").sort(key, maintain_order=True)
+            merged[table] = _merge(old, added, key)
         if merged["reports"].is_empty():
             summary.years_removed.append(year)
             continue
