@@ -132,8 +132,9 @@ def staged_chunks(staging: Path) -> list[str]:
     return sorted(p.name for p in (staging / PARSED_DIR / "reports").glob("chunk-*.parquet"))
 
 
-def staged_reports_count(staging: Path) -> int:
-    return sum(pq.read_metadata(staging / PARSED_DIR / "reports" / name).num_rows for name in staged_chunks(staging))
+def staged_rows(staging: Path, table: str, chunk: str) -> int:
+    """Rows of `table` in one staged chunk, from its Parquet footer (nothing else is read)."""
+    return pq.read_metadata(staging / PARSED_DIR / table / chunk).num_rows
 
 
 def read_staged(
@@ -240,7 +241,7 @@ def parse_to_staging(
 
     for table in (*STAGED_TABLES, *CHECKED_TABLES):
         (staging / PARSED_DIR / table).mkdir(parents=True, exist_ok=True)
-    workers = workers or min(os.cpu_count() or 1, 16)
+    workers = workers or worker_count()
     sidecars = None if with_sidecar is None else set(with_sidecar)
     jobs = [Job(str(raw_root), p, s, PARSER_VERSION, sidecars is None or p in sidecars) for p, s in files]
     starts = list(itertools.accumulate(chunk_sizes(len(jobs), workers, chunk_size), initial=0))

@@ -12,14 +12,14 @@ batch (`validate_staged`), a group of staged chunks at a time (memory does not g
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
-from pipelines.warehouse.ingest import PARSED_DIR, read_staged, staged_chunks
+from pipelines.warehouse.ingest import PARSED_DIR, read_staged, staged_chunks, staged_rows
 from pipelines.warehouse.registry import partition_year
 from pipelines.warehouse.rows import PARSER_VIOLATIONS, STAGING_COLUMN, staging_schema
 from schemas import checks
@@ -175,7 +175,7 @@ def _chunk_groups(staging: Path, target: int) -> list[list[str]]:
     groups: list[list[str]] = []
     size = target
     for name in staged_chunks(staging):
-        rows = pq.read_metadata(staging / PARSED_DIR / "reports" / name).num_rows
+        rows = staged_rows(staging, "reports", name)
         if size + rows > target and (not groups or groups[-1]):
             groups.append([])
             size = 0
@@ -275,8 +275,7 @@ def _batch_failures(staging: Path, chunks: list[str]) -> pl.DataFrame:
         return failed.drop("_file")
     offsets = []
     for table in _INDEXED_TABLES:
-        rows = [pq.read_metadata(staging / PARSED_DIR / table / name).num_rows for name in chunks]
-        starts = [sum(rows[:i]) for i in range(len(rows))]
+        starts = itertools.accumulate((staged_rows(staging, table, name) for name in chunks[:-1]), initial=0)
         offsets += [(table, name, start) for name, start in zip(chunks, starts, strict=True)]
     offset = pl.DataFrame(offsets, schema={"table": pl.Utf8, "_chunk": pl.Utf8, "_offset": pl.Int64}, orient="row")
     return (
