@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -118,6 +119,11 @@ AGENCY_YEAR_COMMENTS: dict[str, str] = {
 IDENTITY_INPUTS: tuple[str, ...] = ("agency", "source_path", "region")
 
 
+def _identity_inputs(columns: Sequence[str]) -> list[str]:
+    """The IDENTITY_INPUTS among a reports frame's `columns`."""
+    return [c for c in IDENTITY_INPUTS if c in columns]
+
+
 def _originals(reports: pl.DataFrame) -> pl.DataFrame:
     """One row per report_id. Byte-identical copies share their original's report_id (core.reports has a
     row per file): the identity is the original's (the row whose duplicate_of is NULL)."""
@@ -134,7 +140,7 @@ def identity_lookup(reports: pl.DataFrame, known: pl.DataFrame | None = None) ->
     build, even a no-op one, grow with the whole corpus. Rows of `known` no report has any more are dropped.
     """
     originals = _originals(reports)
-    inputs = [c for c in IDENTITY_INPUTS if c in originals.columns]
+    inputs = _identity_inputs(originals.columns)
     distinct = originals.select(inputs).unique()
     todo = distinct
     if known is not None:
@@ -152,7 +158,7 @@ def report_identity(reports: pl.DataFrame, lookup: pl.DataFrame | None = None) -
     the original's identity for byte-identical copies, so joins on report_id stay 1:1. `lookup`:
     `identity_lookup(reports)`, when the caller has it."""
     originals = _originals(reports)
-    inputs = [c for c in IDENTITY_INPUTS if c in originals.columns]
+    inputs = _identity_inputs(originals.columns)
     lookup = identity_lookup(reports) if lookup is None else lookup
     return originals.join(lookup, on=inputs, how="left", nulls_equal=True).select("report_id", *IDENTITY_COLUMNS)
 
@@ -207,7 +213,7 @@ def install_analytics(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = N
         identity = report_identity(reports)
     else:
         cached = cache_dir / f"report_identity-{_identity_version()}.parquet"
-        inputs = [c for c in IDENTITY_INPUTS if c in wanted]
+        inputs = _identity_inputs(wanted)
         lookup = identity_lookup(reports, _cached_lookup(cached, inputs))
         _save_lookup(cache_dir, cached, lookup)
         identity = report_identity(reports, lookup)
