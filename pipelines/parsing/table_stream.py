@@ -89,35 +89,26 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
             cells, plain = row[:plain_at].split(sep), row[plain_at + 1 :].replace(" ", "").split(sep)
     known = _CELL_KINDS
     last_text = -1
-    if len(cells) == 1:  # one label cell (the common case)
-        c = cells[0].strip()
-        if (known[c] if c in known else _cell_kind(c)) == 2:
-            last_text = 0
-            out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, 0))
-            values = plain
-        else:
-            values = [c.replace(" ", "") if " " in c else c, *plain]
-    else:
-        cells = [c.strip() for c in cells]
-        # kind of each cell: 0 blank, 1 figure, 2 text
-        kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
-        if 2 in kinds:
-            n = len(cells)
-            first_value = -1
-            for i, k in enumerate(kinds):
-                if k == 2:
-                    if first_value >= 0 and len(cells[i]) <= _TEXT_IN_VALUE_CELL:
-                        continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
-                    last_text = i
-                    first_value = -1
-                elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
-                    # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
-                    first_value = i
-            for k, c in enumerate(cells[: last_text + 1]):
-                if c:
-                    out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
-        values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
-        values += plain
+    cells = [c.strip() for c in cells]
+    # kind of each cell: 0 blank, 1 figure, 2 text
+    kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
+    if 2 in kinds:
+        n = len(cells)
+        first_value = -1
+        for i, k in enumerate(kinds):
+            if k == 2:
+                if first_value >= 0 and len(cells[i]) <= _TEXT_IN_VALUE_CELL:
+                    continue  # text in a figure's cell: kept as a value (read as None, raw text kept)
+                last_text = i
+                first_value = -1
+            elif k == 1 and first_value < 0 and not (i + 1 < n and kinds[i + 1] == 2 and len(cells[i + 1]) > 3):
+                # (a figure followed by a label cell is the label's numbering: "1" | "属于国家秘密")
+                first_value = i
+        for k, c in enumerate(cells[: last_text + 1]):
+            if c:
+                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
+    values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
+    values += plain
     if not keep_trailing or not any(values):
         while values and not values[-1]:
             values.pop()
