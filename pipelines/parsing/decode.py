@@ -68,7 +68,7 @@ _NOT_UTF8_SHARE = 0.5
 _MAX_REPLACED_SHARE = 0.10
 #: share of characters in the scripts a report uses, for accepting a BOM-less UTF-16 reading
 _MIN_PLAUSIBLE_SHARE = 0.95
-_ESCAPED = re.compile("[\udc80-\udcff]")
+_ESCAPED = re.compile(r"[\udc80-\udcff]")
 _SHOWN = 8  # line numbers listed in a problem text before "…"
 
 
@@ -224,7 +224,7 @@ def _strong_utf8(line: bytes) -> bool:
 #: byte never takes the LF after it into its escape). Linear: the first run is ASCII, so the first non-ASCII
 #: character is the only place the middle can match; the leading LF lets the regex engine skip from line
 #: start to line start instead of trying every position.
-_UNESCAPED_LINE = re.compile("\n([\x00-\x09\x0b-\x7f]*[^\x00-\x7f\udc80-\udcff][^\n\udc80-\udcff]*)(?=\n|\\Z)")
+_UNESCAPED_LINE = re.compile(r"\n([\x00-\x09\x0b-\x7f]*[^\x00-\x7f\udc80-\udcff][^\n\udc80-\udcff]*)(?=\n|\Z)")
 
 
 def _any_strong_utf8(data: bytes, escaped: str | None = None) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import chain
 from operator import itemgetter
+from typing import cast
 
 from pipelines.parsing.record import Cell, ReportRecord, Violation
 from schemas.codes import (
@@ -210,7 +211,7 @@ class _Figures:
         if not by_location:
             return _sums(list(map(values.__getitem__, slices)))
         try:
-            return list(map(sum, map(values.__getitem__, slices))), True
+            return list(map(sum, map(cast(list[Number], values).__getitem__, slices))), True
         except TypeError:  # a blank (None) term: location by location
             return list(map(_sum_or_none, map(values.__getitem__, slices))), False
 
@@ -235,7 +236,7 @@ def _figures(grid: Grid) -> _Figures | None:
 
 def _sum_or_none(values: Sequence[Number | None]) -> Number | None:
     """Sum of the terms (left to right), None if any is blank."""
-    return None if None in values else sum(values)  # type: ignore[arg-type]
+    return None if None in values else sum(cast(Sequence[Number], values))
 
 
 def _sums(terms: list[list[Number | None]]) -> tuple[list[Number | None], bool]:
@@ -295,7 +296,7 @@ def _total(rows: list[Mapping[str, Cell]], col: str) -> Number | None:
         values = [row[col].value for row in rows]
     except KeyError:
         return None
-    return None if None in values else sum(values)  # type: ignore[arg-type]
+    return None if None in values else sum(cast(list[Number], values))
 
 
 def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | None:
@@ -304,7 +305,7 @@ def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | Non
         values = [cells[col].value for col in cols]
     except KeyError:
         return None
-    return None if None in values else sum(values)  # type: ignore[arg-type]
+    return None if None in values else sum(cast(list[Number], values))
 
 
 def _evaluate_rule(
@@ -374,12 +375,13 @@ def _whole_and_non_negative(values: list[Number | None]) -> bool:
 
     A float anywhere makes the sum a float, a negative int makes the minimum negative: then the table is
     looked at cell by cell."""
+    present = cast(list[Number], values)
     try:
-        total = sum(values)  # type: ignore[arg-type]
+        total = sum(present)
     except TypeError:  # blanks
-        values = [v for v in values if v is not None]
-        total = sum(values)  # type: ignore[arg-type]
-    return type(total) is int and min(values, default=0) >= 0  # type: ignore[type-var]
+        present = [v for v in values if v is not None]
+        total = sum(present)
+    return type(total) is int and min(present, default=0) >= 0
 
 
 def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] | None = None) -> list[Violation]:
@@ -391,7 +393,7 @@ def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] |
         if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
             out.append(Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}"))
     for table, key in ((record.applications, "row"), (record.appeals, "proceeding")):
-        read = figures and figures.get("applications" if key == "row" else "appeals")
+        read = figures.get("applications" if key == "row" else "appeals") if figures else None
         if read is not None and _whole_and_non_negative(read.values):
             continue
         inner = "column" if key == "row" else "outcome"

@@ -74,7 +74,7 @@ def read_row(columns: tuple[str, ...], raws: list[str]) -> dict[str, Cell]:
     row = known.get(key)
     if row is not None:
         return row.copy()
-    row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))
+    row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))  # type: ignore[arg-type]
     if not all(row.values()):  # a text not seen before
         row = dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
     if len(known) < _ROW_CACHE_SIZE and all(len(raw) <= _MAX_KEY_CHARS for raw in raws):

@@ -24,8 +24,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import cast
 
-from pipelines.parsing.record import Cell, Table3, Table4
+from pipelines.parsing.record import Cell, Number, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
 from pipelines.parsing.table_cells import read_cell, read_cells, read_row
 from pipelines.parsing.table_columns import align_short_rows
@@ -437,7 +438,7 @@ def _rows_add_up(reading: Reading, columns: tuple[str, ...]) -> bool:
         if len(cells) != len(columns):
             return False
         values = [read_cell(cells[k]).value for k in (*parts_at, total_at)]
-        if None not in values and sum(values[:-1]) != values[-1]:  # type: ignore[arg-type]
+        if None not in values and sum(cast(list[Number], values[:-1])) != values[-1]:
             return False
     return True
 
@@ -676,8 +677,8 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
         if block.labels_first and len(values) == sum(widths):
             # column by column within each item (pdfminer): all subjects' first metric, then the second…
             i = 0
-            for _, item_rows in itertools.groupby(block.rows, key=lambda r: rows[r][0]):
-                item_rows = list(item_rows)
+            for _, item_group in itertools.groupby(block.rows, key=lambda r: rows[r][0]):
+                item_rows = list(item_group)
                 w = len(rows[item_rows[0]][2])
                 chunk = values[i : i + w * len(item_rows)]
                 i += w * len(item_rows)
@@ -757,7 +758,8 @@ def _appeals_by_sums(pieces: list[Piece]) -> Table4 | None:
         cells = [read_cell(x).value for x in r]
         if any(v is None for v in cells):
             return None
-        match = next((t for t in totals if t[0] not in used and read_cell(t[1]).value == sum(cells)), None)  # type: ignore[arg-type]
+        total = sum(cast(list[Number], cells))
+        match = next((t for t in totals if t[0] not in used and read_cell(t[1]).value == total), None)
         if match is None:
             return None
         used.add(match[0])

@@ -366,9 +366,9 @@ def _grid(cells: list[tuple[float, float, float, float]], chars: list[_Char]) ->
     buckets: dict[int, list[_Char]] = {}
     stray: list[_Char] = []
     for ch in chars:
-        k = cover.get((bisect_right(y_edges, ch.cy) - 1, bisect_right(x_edges, ch.cx) - 1))
-        if k is not None:
-            buckets.setdefault(k, []).append(ch)
+        covering = cover.get((bisect_right(y_edges, ch.cy) - 1, bisect_right(x_edges, ch.cx) - 1))
+        if covering is not None:
+            buckets.setdefault(covering, []).append(ch)
         else:
             stray.append(ch)
     for k, cell_chars in buckets.items():
