@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 
 from pipelines.parsing import PARSER_VERSION, parse_bytes
+from pipelines.parsing.native import running_compiled
 from pipelines.parsing.runtime import configure_worker_gc
 from pipelines.synth import LAYOUTS, generate_report
 
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "parser_version": PARSER_VERSION,
+        "compiled": running_compiled(),
         "n": args.n,
         "cpu": pinned,
         "gc": gc_regime,
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"parser {PARSER_VERSION}; {args.n} reports, {result['mib']} MiB; {pinned}")
+        build = "compiled (mypyc)" if result["compiled"] else "pure Python (not compiled: see setup.py)"
+        print(f"parser {PARSER_VERSION}, {build}; {args.n} reports, {result['mib']} MiB; {pinned}")
         print(f"garbage collection: {gc_regime}")
         print(f"generation: {result['generate_per_s']:>10,.0f} reports/s  ({gen_s:.1f} s)")
         print(
