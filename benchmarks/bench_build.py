@@ -110,6 +110,15 @@ def snapshot_code(dest: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(dest)}
 
 
+def parser_build(code_env: dict[str, str]) -> str:
+    """Whether the frozen code's parser runs compiled (setup.py) or as pure Python."""
+    probe = "from pipelines.parsing.native import running_compiled; print(running_compiled())"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=os.environ | code_env, capture_output=True, text=True, check=True
+    )
+    return "compiled (mypyc)" if out.stdout.strip() == "True" else "pure Python"
+
+
 def link_tree(src: Path, dst: Path) -> None:
     """Hard-link copy: a fresh raw folder in no time and no extra disk (the files are never written to)."""
     shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns(".complete", "truth.jsonl"))
@@ -290,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "started_utc": stamp,
         "build_has_workers_option": build.has_workers_option,
         "code": _git_state(),
+        "parser": parser_build(code_env),
     }
     rows: list[dict] = []
     out.mkdir(parents=True, exist_ok=True)
@@ -299,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         """Results so far (a long run cut short still leaves its measurements)."""
         partial.write_text(json.dumps(results | {"table": rows}, indent=1, ensure_ascii=False, default=str))
 
+    print(f"parser: {results['parser']}", flush=True)
     print(f"corpus: {args.n} reports + {n_inc} increment (seed {args.seed}) …", flush=True)
     base = corpus(out / "corpus", args.n, args.seed)
     inc = corpus(out / "corpus", n_inc, args.seed + INCREMENT_SEED_OFFSET)
