@@ -6,13 +6,19 @@ The build itself needs a POSIX folder (atomic `os.replace` of year partitions, `
 rule — neither exists on S3). So the build writes a local or network volume, and this step mirrors the
 result to any filesystem pyarrow knows (`s3://`, `gs://`, `hdfs://`, `file://`):
 
-1. every `parquet/<table>/report_year=<YYYY>/data.parquet` and `registry.parquet` whose size or
+1. every `parquet/<table>/report_year=<YYYY>/<part>.parquet` and `registry.parquet` whose size or
    modification time differs from the published copy (an object PUT is atomic: a reader sees the old
-   partition or the new one, never half of one);
-2. `xxgk.duckdb`: a copy of the catalog whose `core` views read `<to>/parquet/…` instead of the local
-   folder; the analytic views, lookup tables and every comment are unchanged. Uploaded last, so it never
-   names a partition that is not there yet;
-3. year partitions that no longer exist locally are deleted from the published copy, after the catalog.
+   file or the new one, never half of one). A year partition is one or more part files; an incremental
+   build adds one and keeps the others (unchanged: not uploaded again), and replaces parts under new names
+   when it removes rows or compacts;
+2. `xxgk.duckdb`: a copy of the catalog whose `core` views read the published files instead of the local
+   folder, each view listing the exact files of this publication (not a glob: a view never sees a part
+   that replaced others together with the parts it replaced, which stay published until step 3); the
+   analytic views, lookup tables and every comment are unchanged. Uploaded last, so it never names a file
+   that is not there yet;
+3. files that no longer exist locally (replaced parts, removed years) are deleted from the published copy,
+   after the catalog. A reader globbing `parquet/<table>/*/*.parquet` directly, without the catalog, can
+   see a replaced part beside its replacement between steps 1 and 3.
 
 A reader anywhere then needs DuckDB with httpfs, and credentials (see `duckdb-remote.sql`):
 
@@ -24,6 +30,7 @@ A reader anywhere then needs DuckDB with httpfs, and credentials (see `duckdb-re
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shutil
 import tempfile
@@ -80,8 +87,21 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def remote_catalog(local_catalog: Path, local_out: Path, to: str, target: Path) -> None:
-    """Copy `local_catalog` to `target`, pointing its core views at `<to>/…` instead of `local_out`."""
+def _listed(sql: str, remote_prefix: str, files: list[str]) -> str:
+    """`sql` with each glob over the published Parquet (`'<to>/parquet/<table>/*/*.parquet'`) replaced by
+    the list of the published files it matches, `files` (paths relative to `<to>`). A glob that matches
+    none is left as it is."""
+
+    def files_of(glob: re.Match[str]) -> str:
+        matched = [f for f in files if fnmatch.fnmatchcase(f, glob.group(1))]
+        return "[" + ", ".join(_literal(remote_prefix + f) for f in matched) + "]" if matched else glob.group(0)
+
+    return re.sub("'" + re.escape(remote_prefix) + rf"({PARQUET_DIR}/[^']*\*[^']*)'", files_of, sql)
+
+
+def remote_catalog(local_catalog: Path, local_out: Path, to: str, target: Path, files: list[str] | None = None) -> None:
+    """Copy `local_catalog` to `target`, pointing its core views at `<to>/…` instead of `local_out`; with
+    `files` (the published Parquet files, relative to `<to>`), each view lists the files it reads."""
     shutil.copyfile(local_catalog, target)
     local_prefix = local_out.resolve().as_posix().rstrip("/") + "/"
     remote_prefix = to.rstrip("/") + "/"
@@ -99,7 +119,10 @@ def remote_catalog(local_catalog: Path, local_out: Path, to: str, target: Path) 
             ).fetchall()
             # views name the local snapshot folder (`snapshots/<id>/parquet/…`); published, it is `parquet/…`
             sql = re.sub(re.escape(local_prefix) + r"snapshots/[^/']+/", lambda _: remote_prefix, sql)
-            con.execute(sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1).replace(local_prefix, remote_prefix))
+            sql = sql.replace(local_prefix, remote_prefix)
+            if files is not None:
+                sql = _listed(sql, remote_prefix, files)
+            con.execute(sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
             qualified = f'"{schema}"."{name}"'
             if comment:
                 con.execute(f"COMMENT ON VIEW {qualified} IS {_literal(comment)}")
@@ -136,7 +159,7 @@ def publish(out: Path, to: str) -> Published:
         result.uploaded.append(rel)
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / CATALOG_FILE
-        remote_catalog(out / CATALOG_FILE, out, to_uri, catalog)
+        remote_catalog(out / CATALOG_FILE, out, to_uri, catalog, [f for f in local_files if f != REGISTRY_FILE])
         _upload(catalog, fs, f"{root}/{CATALOG_FILE}")
     for rel in sorted(set(remote) - set(local_files)):
         fs.delete_file(f"{root}/{rel}")

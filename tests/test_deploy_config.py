@@ -99,23 +99,62 @@ def test_cluster_code_location_builds_and_publishes(tmp_path: Path, monkeypatch:
 
 
 def test_publish_uploads_only_what_changed_and_deletes_what_went(tmp_path: Path) -> None:
+    """Parts are uploaded once; a part gone locally (replaced, or its year removed) is deleted after the new
+    catalog is up, and that catalog's views list exactly the published parts, never a glob a replaced part
+    still matches."""
     publish = _load("xxgk_deploy_publish_t", DEPLOY / "publish.py")
-    out = tmp_path / "wh"
-    part = out / "parquet" / "reports" / "report_year=2021" / "data.parquet"
-    gone = tmp_path / "bucket" / "parquet" / "reports" / "report_year=1999" / "data.parquet"
-    part.parent.mkdir(parents=True)
+    out, bucket = tmp_path / "wh", tmp_path / "bucket"
+    year = out / "parquet" / "reports" / "report_year=2021"
+    gone = bucket / "parquet" / "reports" / "report_year=1999" / "part-a.parquet"
+    year.mkdir(parents=True)
     gone.parent.mkdir(parents=True)
     with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT 'r1' AS report_id) TO '{part}'")
+        con.execute(f"COPY (SELECT 'r1' AS report_id) TO '{year / 'part-a.parquet'}'")
         con.execute(f"COPY (SELECT 'r0' AS report_id) TO '{gone}'")  # a year no longer in the warehouse
     with duckdb.connect(str(out / "xxgk.duckdb")) as con:
         con.execute("CREATE SCHEMA core")
         con.execute(
-            f"CREATE VIEW core.reports AS SELECT * FROM read_parquet('{out.resolve()}/parquet/reports/*/*.parquet')"
+            f"CREATE VIEW core.reports AS SELECT * FROM read_parquet('{out.resolve()}/parquet/reports/*/*.parquet', "
+            "hive_partitioning = true)"
         )
         con.execute("COMMENT ON VIEW core.reports IS 'reports — one row per file'")
-    first = publish.publish(out, str(tmp_path / "bucket"))
-    assert first.uploaded == ["parquet/reports/report_year=2021/data.parquet"]
-    assert first.deleted == ["parquet/reports/report_year=1999/data.parquet"]
-    second = publish.publish(out, str(tmp_path / "bucket"))
+
+    def published_ids() -> list[tuple]:
+        with duckdb.connect() as con:
+            con.execute(f"ATTACH '{(bucket / 'xxgk.duckdb').as_uri()}' AS xxgk (READ_ONLY)")
+            return con.execute("SELECT report_id, report_year FROM xxgk.core.reports ORDER BY ALL").fetchall()
+
+    first = publish.publish(out, str(bucket))
+    assert first.uploaded == ["parquet/reports/report_year=2021/part-a.parquet"]
+    assert first.deleted == ["parquet/reports/report_year=1999/part-a.parquet"]
+    assert published_ids() == [("r1", 2021)]
+    second = publish.publish(out, str(bucket))
     assert second.uploaded == [] and second.unchanged == 1
+
+    # an incremental build: one part added (only it is uploaded) ...
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 'r2' AS report_id) TO '{year / 'part-b.parquet'}'")
+    third = publish.publish(out, str(bucket))
+    assert third.uploaded == ["parquet/reports/report_year=2021/part-b.parquet"] and third.unchanged == 1
+    assert published_ids() == [("r1", 2021), ("r2", 2021)]
+    # ... then both replaced by one compacted part: the old ones are still published when the catalog is
+    # uploaded, and a glob would read them twice; the listed views read the new part only
+    (year / "part-a.parquet").unlink()
+    (year / "part-b.parquet").unlink()
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM (VALUES ('r1'), ('r2')) t(report_id)) TO '{year / 'part-c.parquet'}'")
+    uploaded_catalog: list[list[tuple]] = []
+    real_upload = publish._upload
+
+    def upload(local: Path, fs, path: str) -> None:
+        real_upload(local, fs, path)
+        if path.endswith(publish.CATALOG_FILE):  # what a reader of the new catalog sees before the deletes
+            assert (bucket / "parquet" / "reports" / "report_year=2021" / "part-a.parquet").exists()
+            uploaded_catalog.append(published_ids())
+
+    publish._upload = upload
+    fourth = publish.publish(out, str(bucket))
+    assert fourth.uploaded == ["parquet/reports/report_year=2021/part-c.parquet"]
+    assert fourth.deleted == [f"parquet/reports/report_year=2021/part-{x}.parquet" for x in "ab"]
+    assert uploaded_catalog == [[("r1", 2021), ("r2", 2021)]]
+    assert published_ids() == [("r1", 2021), ("r2", 2021)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -204,17 +205,19 @@ def test_view_figures_match_the_base_tables(corpus: dict) -> None:
 
 
 def test_parquet_layout_is_hive_by_year(corpus: dict) -> None:
+    """A first build writes one part per table and year, named after its build (snapshot id)."""
     out = corpus["out"]
+    part = f"part-{os.path.basename(os.readlink(out / 'current'))}.parquet"
     for table in TABLES:
         folders = sorted(p.name for p in (out / "parquet" / table).iterdir())
         assert folders and all(f.startswith("report_year=") for f in folders)
         for folder in folders:
             files = list((out / "parquet" / table / folder).glob("*.parquet"))
-            assert [f.name for f in files] == ["data.parquet"]
+            assert [f.name for f in files] == [part]
             assert "report_year" not in pq.read_schema(files[0]).names
     years = {r[0] for r in query(out, "SELECT DISTINCT report_year FROM core.reports")}
     assert None in years  # empty/garbage files: unknown year
-    assert (out / "parquet" / "reports" / "report_year=0" / "data.parquet").exists()
+    assert (out / "parquet" / "reports" / "report_year=0" / part).exists()
     assert len(read_registry(out)) == len(_files(corpus["raw"]))
 
 
@@ -268,9 +271,13 @@ def test_validating_in_many_small_groups_gives_the_same_warehouse(
         frame = pl.read_parquet(path)
         return frame.drop(c for c in ("ingested_at",) if c in frame.columns)
 
-    ours = sorted(p.relative_to(out / "parquet") for p in (out / "parquet").rglob("*.parquet"))
-    theirs = sorted(p.relative_to(corpus["out"] / "parquet") for p in (corpus["out"] / "parquet").rglob("*.parquet"))
-    assert ours == theirs and len(ours) > len(TABLES)
-    for rel in ours:
-        assert rows(out / "parquet" / rel).equals(rows(corpus["out"] / "parquet" / rel)), rel
+    def partitions(root: Path) -> dict[Path, Path]:  # a first build: one part per partition, named by build
+        files = sorted((root / "parquet").rglob("*.parquet"))
+        assert len({f.parent for f in files}) == len(files)
+        return {f.parent.relative_to(root / "parquet"): f for f in files}
+
+    ours, theirs = partitions(out), partitions(corpus["out"])
+    assert ours.keys() == theirs.keys() and len(ours) > len(TABLES)
+    for folder, part in ours.items():
+        assert rows(part).equals(rows(theirs[folder])), folder
     assert rows(out / "registry.parquet").equals(rows(corpus["out"] / "registry.parquet"))

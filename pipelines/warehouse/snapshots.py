@@ -2,18 +2,22 @@
 
 Layout of the output folder:
 
-    snapshots/<id>/parquet/<table>/report_year=<YYYY>/data.parquet   the data of one committed build
+    snapshots/<id>/parquet/<table>/report_year=<YYYY>/<part>.parquet the data of one committed build
     snapshots/<id>/registry.parquet                                   the registry of exactly that data
     snapshots/<id>/snapshot.json                                      {"id", "previous", "created_at"}
     current          -> snapshots/<id>              the one link a commit flips
     parquet          -> current/parquet             fixed links: the public paths of the contract
     registry.parquet -> current/registry.parquet
 
-A commit writes a whole new snapshot (hard links to the unchanged partition files of the current one, new
-files for the year partitions it rewrites, the new registry), fsyncs it, then flips `current` (a new link
-renamed over the old one: atomic). Before the flip every reader and the next build see the previous
-snapshot, complete; after it, the new one, complete; a build killed at any moment leaves one of the two,
-and the registry always describes the data beside it. An unfinished snapshot is removed later.
+A commit writes a whole new snapshot (hard links to the part files of the current one it keeps, its new
+part files, the new registry), fsyncs it, then flips `current` (a new link renamed over the old one:
+atomic). Before the flip every reader and the next build see the previous snapshot, complete; after it,
+the new one, complete; a build killed at any moment leaves one of the two, and the registry always
+describes the data beside it. An unfinished snapshot is removed later.
+
+A file of a committed snapshot is never written again: a later build that keeps it links it, one that
+changes its rows writes another file (`partitions`). So every snapshot still on disk holds exactly its
+data, and pointing `current` back at one (`flip`, then `xxgk catalog`) restores it.
 
 The catalog's views name the snapshot folder they were built over (not `current`): the catalog's tables
 computed from the data (report identity, continuity breaches) then always agree with its views. Old
