@@ -255,9 +255,10 @@ def parse_to_staging(
 
     if workers <= 1 or len(chunks) <= 1:
         summary.workers = 1
-        with worker_gc():  # the parser processes' regime, in this process for the stretch of parsing
-            for n, chunk in enumerate(chunks):
-                done(stage_chunk(chunk, str(staging), n))
+        if chunks:  # (nothing to parse, e.g. a no-op build: no regime to set up, which costs a full collection)
+            with worker_gc():  # the parser processes' regime, in this process for the stretch of parsing
+                for n, chunk in enumerate(chunks):
+                    done(stage_chunk(chunk, str(staging), n))
     else:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=_pool_context(), initializer=configure_worker_gc
