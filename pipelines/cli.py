@@ -44,6 +44,13 @@ def _check_failures(result: Any) -> list[str]:
 
 
 def build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool = False) -> int:
+    try:
+        return _build(raw, out, full_refresh=full_refresh, workers=workers, quiet=quiet)
+    finally:
+        gc.unfreeze()  # what `_build` froze (a caller's objects too, e.g. a test's) can be collected again
+
+
+def _build(raw: Path, out: Path, *, full_refresh: bool, workers: int, quiet: bool) -> int:
     # The imports below (and the instance's storage, which Dagster imports when it is created) make about a
     # million objects and no garbage: with the collector on, CPython re-scans them over and over as they
     # pile up (~0.2 s of the start-up). Once made they are frozen (never garbage, out of the collector's
@@ -232,7 +239,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-        gc.unfreeze()  # called from Python (tests): what `build` froze, the caller's objects too, is collectable again
         return code
     if args.command == "parse":
         return parse(args.files, as_json=args.json)
