@@ -7,10 +7,11 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.defaults import DEFAULT_OUT_DIR, DEFAULT_RAW_DIR
 from pipelines.warehouse.ingest import CHUNK_FILES, worker_count
 
-DEFAULT_RAW_DIR = "data/raw"
-DEFAULT_OUT_DIR = "data/warehouse"
+__all__ = ["DEFAULT_OUT_DIR", "DEFAULT_RAW_DIR", "STAGING_DIR", "WarehouseResource"]
+
 STAGING_DIR = ".staging"
 
 

@@ -62,3 +62,25 @@ def test_console_script_runs(tmp_path: Path) -> None:
 def test_build_with_missing_raw_folder_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build", "--raw", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_build_starts_its_parser_processes_before_importing_dagster(tmp_path: Path) -> None:
+    """The fork server of the parser processes is started before Dagster is imported (its imports overlap
+    Dagster's), and a build called from Python leaves the collector as it found it (nothing stays frozen)."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    copy_seeds(raw)
+    script = f"""
+import gc, sys
+from pipelines.warehouse import ingest
+first = []
+start = ingest.start_parser_processes
+def spy(workers):
+    first.append("dagster" in sys.modules)
+    start(workers)
+ingest.start_parser_processes = spy
+from pipelines.cli import main
+code = main(["build", "--raw", {str(raw)!r}, "--out", {str(out)!r}, "--workers", "2", "--quiet"])
+print(code, first[0], "dagster" in sys.modules, gc.get_freeze_count(), gc.isenabled())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split() == ["0", "False", "True", "0", "True"], done.stderr[-2000:]

@@ -87,6 +87,45 @@ def test_the_scan_hashes_only_what_the_plan_compares(tmp_path: Path) -> None:
     assert scan(raw, read_registry(tmp_path / "none"), rehash=True)["sha256"].null_count() == 0, "--full-refresh"
 
 
+def test_scan_names_paths_and_sidecars_per_folder(tmp_path: Path) -> None:
+    """The scan works out a folder's relative path and whether it has sidecars once per folder: paths (also
+    with bytes that are not UTF-8, in the folder's name or the file's), order, and which sidecar counts
+    (`report.txt.meta.json` before `report.meta.json`; one that is a folder is not a sidecar) must be those
+    of looking at each file on its own."""
+    from pipelines.parsing.parse import display_name
+
+    raw = tmp_path / "raw"
+    odd = os.fsdecode(b"\xb1\xa8\xb8\xe6")  # GBK bytes: not UTF-8
+    for folder in ("", "b", "a", f"a/{odd}", ".hidden"):
+        (raw / folder).mkdir(parents=True, exist_ok=True)
+    files = ["z.txt", "a.TXT", "notes.csv", "b/both.txt", "b/stem.md", "b/dir.txt", "a/x.html", f"a/{odd}/{odd}.txt"]
+    for name in [*files, ".hidden/h.txt", "b/.dot.txt"]:
+        (raw / name).write_text("报告", encoding="utf-8")
+    sidecars = {"b/both.txt.meta.json": '{"agency": "一"}', "b/both.meta.json": '{"agency": "二"}'}
+    sidecars |= {"b/stem.meta.json": '{"agency": "三"}', f"a/{odd}/{odd}.meta.json": '{"agency": "四"}'}
+    for name, text in sidecars.items():
+        (raw / name).write_text(text, encoding="utf-8")
+    (raw / "b/dir.txt.meta.json").mkdir()
+    scanned = scan(raw, read_registry(tmp_path / "none"), rehash=True)
+
+    def sha(rel: str) -> str:
+        return hashlib.sha256((raw / rel).read_bytes()).hexdigest()
+
+    expected = {f: f for f in files if f != "notes.csv"}
+    expected[f"a/{odd}/{odd}.txt"] = display_name(f"a/{odd}/{odd}.txt")
+    assert scanned["source_path"].to_list() == [
+        expected[f]
+        for f in ("a.TXT", "z.txt", "a/x.html", f"a/{odd}/{odd}.txt", "b/both.txt", "b/dir.txt", "b/stem.md")
+    ], "folders in order, each one's files sorted before its subfolders; hidden names skipped"
+    assert "\\xb1" in expected[f"a/{odd}/{odd}.txt"]
+    side = dict(scanned.select("source_path", "sidecar_sha256").iter_rows())
+    assert side[expected[f"a/{odd}/{odd}.txt"]] == sha(f"a/{odd}/{odd}.meta.json")
+    assert side["b/both.txt"] == sha("b/both.txt.meta.json"), "the full name's sidecar wins"
+    assert side["b/stem.md"] == sha("b/stem.meta.json")
+    assert side["b/dir.txt"] is None and side["z.txt"] is None and side["a/x.html"] is None
+    assert dict(scanned.select("source_path", "sha256").iter_rows())["b/both.txt"] == sha("b/both.txt")
+
+
 def test_a_new_file_gets_the_parser_hash_as_report_id(tmp_path: Path) -> None:
     raw, staging = tmp_path / "raw", tmp_path / "staging"
     raw.mkdir()

@@ -214,8 +214,10 @@ def install_analytics(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = N
     else:
         cached = cache_dir / f"report_identity-{_identity_version()}.parquet"
         inputs = _identity_inputs(wanted)
-        lookup = identity_lookup(reports, _cached_lookup(cached, inputs))
-        _save_lookup(cache_dir, cached, lookup)
+        known = _cached_lookup(cached, inputs)
+        lookup = identity_lookup(reports, known)
+        if known is None or not lookup.equals(known):  # the same rows (nothing new, nothing dropped): kept as is
+            _save_lookup(cache_dir, cached, lookup)
         identity = report_identity(reports, lookup)
     con.register("_identity", identity)
     con.execute("CREATE OR REPLACE TABLE core.report_identity AS SELECT * FROM _identity")
