@@ -104,3 +104,32 @@ def test_data_tables_are_the_tables_holding_no_table() -> None:
     body = etree.fromstring(page, etree.HTMLParser()).find("body")
     expected = [t for t in body.iter("table") if next(t.iterdescendants("table"), None) is None]
     assert [t.get("id") for t in html._data_tables(body)] == [t.get("id") for t in expected] == ["b", "d", "e"]
+
+
+#: sources whose tree could differ between the `str` and its UTF-8 bytes (`html._parse`): a charset declaration
+#: the text contradicts, control characters and NUL, carriage returns, a BOM, characters beyond the BMP,
+#: references to invalid characters, an opening XML declaration (refused as a `str`), a lone surrogate
+PARSE_SOURCES = [
+    '<html><head><meta charset="gbk"></head><body><p>中文\U0001f600 x</p></body></html>',
+    '<meta http-equiv="Content-Type" content="text/html; charset=big5"><p>表格</p>',
+    "<p>a\x00b\x01c\x0c\x1f</p>",
+    "<p>a\r\nb\rc</p>",
+    "\ufeff<p>bom\ufeff</p>",
+    "<p>&#0;&#xD800;&#x110000;&#128;</p>",
+    '<?xml version="1.0" encoding="gbk">\n<p>x</p>',
+    "<p>\ud7ff\ue000\uffff\ufffe\x85\u2028</p>",
+    "<p>lone \ud800 surrogate</p>",
+    " ",
+]
+
+
+@pytest.mark.parametrize("source", PARSE_SOURCES)
+def test_parse_from_utf8_gives_the_trees_of_the_str(source: str) -> None:
+    def outcome(parse: object) -> object:
+        try:
+            root = parse(source)  # type: ignore[operator]
+        except (etree.ParserError, ValueError) as error:
+            return type(error).__name__
+        return None if root is None else etree.tostring(root)
+
+    assert outcome(html._parse) == outcome(lambda text: etree.fromstring(text, etree.HTMLParser()))
