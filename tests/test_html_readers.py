@@ -132,4 +132,39 @@ def test_parse_from_utf8_gives_the_trees_of_the_str(source: str) -> None:
             return type(error).__name__
         return None if root is None else etree.tostring(root)
 
-    assert outcome(html._parse) == outcome(lambda text: etree.fromstring(text, etree.HTMLParser()))
+    def from_utf8(text: str) -> object:
+        try:
+            utf8 = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return html._parse(text)
+        return html._parse(text, utf8)
+
+    assert outcome(from_utf8) == outcome(lambda text: etree.fromstring(text, etree.HTMLParser()))
+
+
+@pytest.mark.parametrize(
+    ("data", "strict_utf8"),
+    [
+        ("<p>中文</p>".encode(), True),
+        ('<meta charset="utf-8"><p>中文</p>'.encode(), True),
+        ("﻿<p>中文</p>".encode(), False),  # the BOM is not in the text
+        ("<p>中文</p>".encode("gb18030"), False),
+        ("<p>中文</p>\n<p>".encode() + "政府".encode("gb18030") + b"</p>", False),  # mixed: read line by line
+    ],
+)
+def test_pages_read_as_strict_utf8_are_parsed_from_their_bytes(data: bytes, strict_utf8: bool) -> None:
+    text, _, strict = html._decode_page(data)
+    assert strict == strict_utf8
+    if strict:
+        assert data.decode("utf-8") == text
+
+
+def test_chrome_named_block_holding_the_report_title_is_kept_whatever_its_whitespace() -> None:
+    page = _page(
+        "<div class='article-header' id='a'><h1>北京市海淀区人民政府2023年政府信息\n 公开工作年度\u3000报告</h1></div>"
+        "<div class='header' id='b'><div class='title'>北京市海淀区人民政府 2023年政府信息公开\t工作年度报告</div>"
+        "</div>"
+        "<div class='nav' id='c'><h2>2022年度报告</h2><p>政府信息公开</p></div><div class='footer' id='d'>网站</div>"
+    )
+    body = etree.fromstring(page, etree.HTMLParser()).find("body")
+    assert {el.get("id"): html._is_chrome(el) for el in body} == {"a": False, "b": False, "c": True, "d": True}

@@ -103,16 +103,12 @@ _PARSER = etree.HTMLParser()
 _UTF8_PARSER = etree.HTMLParser(encoding="utf-8")
 
 
-def _parse(text: str) -> etree._Element | None:
-    """`etree.fromstring(text, _PARSER)`, the same tree (an explicit encoding overrides a `<meta charset>` as
-    a `str`'s does), from the text's UTF-8 bytes."""
-    if not text.startswith("<?xml"):  # lxml refuses a `str` opening with an encoding declaration: so it stays
-        try:
-            source = text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate (a declared codec may decode one)
-            pass
-        else:
-            return etree.fromstring(source, _UTF8_PARSER)
+def _parse(text: str, utf8: bytes | None = None) -> etree._Element | None:
+    """`etree.fromstring(text, _PARSER)`; from `utf8`, the text's UTF-8 bytes, when the caller has them: the same
+    tree (an explicit encoding overrides a `<meta charset>` as a `str`'s does), for less work. (Encoding the
+    text to get them costs about what it saves.)"""
+    if utf8 is not None and not text.startswith("<?xml"):  # lxml refuses a `str` opening with a declaration
+        return etree.fromstring(utf8, _UTF8_PARSER)
     return etree.fromstring(text, _PARSER)
 
 
@@ -154,16 +150,25 @@ def _codec(name: str) -> str | None:
 
 def decode_html(data: bytes) -> tuple[str, str]:
     """(text, encoding): BOM, then the declared charset if the bytes agree, then byte-level detection."""
+    text, encoding, _ = _decode_page(data)
+    return text, encoding
+
+
+def _decode_page(data: bytes) -> tuple[str, str, bool]:
+    """`decode_html`, and whether the text is the bytes read as strict UTF-8 (so `data` is its UTF-8)."""
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return decode.decode(data)
+        text, encoding = decode.decode(data)
+        return text, encoding, False
     m = _META_CHARSET.search(data[:8192])
     codec = _codec(m.group(1).decode("ascii", "replace")) if m else None
     if codec is not None and not codec.startswith("utf-16"):
         try:
-            return data.decode(codec), "gb18030" if codec == "gb18030" else codec
+            return data.decode(codec), "gb18030" if codec == "gb18030" else codec, codec == "utf-8"
         except UnicodeDecodeError:
             pass  # mislabelled page: the bytes decide
-    return decode.decode(data)
+    decoded = decode.decode_text(data)
+    # read as UTF-8 with nothing replaced: every line strict UTF-8, so the whole is (LF is never in a sequence)
+    return decoded.text, decoded.encoding, decoded.encoding == "utf-8" and not decoded.problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,7 +198,11 @@ def _is_chrome(el: etree._Element) -> bool:
     if next(el.iter("table"), None) is not None:
         return False
     # an article header holding the report's title (with its year) is content, whatever its class says;
-    # a sidebar headed 年度报告 that lists other years' reports is not
+    # a sidebar headed 年度报告 that lists other years' reports is not. A title's words are in the block's
+    # text, whitespace aside (`_clean` only drops or collapses it): without them no heading need be read.
+    words = _collapse(_text_content(el)).replace(" ", "")
+    if "政府信息公开" not in words or "报告" not in words:
+        return True
     titles = [*el.iter("h1", "h2", "h3", "h4"), *_TITLE_CLASS(el)]
     return not any(_is_report_title(_clean(_text_content(h))) for h in titles)
 
@@ -249,10 +258,19 @@ def _layout(rows: list[list[etree._Element]]) -> tuple[list[tuple[int, int, int]
 
 def _grid_lines(n_rows: int, width: int, placed: list[tuple[int, int, int]], texts: list[str]) -> list[str]:
     """The rows of a grid (`_layout`'s positions filled with `texts`) joined by tabs, empty rows left out."""
+    if len(placed) != len(texts):
+        raise ValueError(f"{len(texts)} cell texts for {len(placed)} grid positions")
     grid = [[""] * width for _ in range(n_rows)]
-    for (r, column, _), text in zip(placed, texts, strict=True):
-        grid[r][column] = text
-    return ["\t".join(line) for line in grid if any(line)]
+    for k in range(len(placed)):
+        r, column, _ = placed[k]
+        grid[r][column] = texts[k]
+    lines: list[str] = []
+    for line in grid:
+        for text in line:
+            if text:
+                lines.append("\t".join(line))
+                break
+    return lines
 
 
 def _span(value: str | None) -> int:
@@ -477,9 +495,7 @@ def _data_tables(walk_root: etree._Element) -> list[etree._Element]:
 
 def _stand_in(table: etree._Element, index: int) -> None:
     """Replace a data table's content by a place-holder line naming its grid (its tail text stays)."""
-    tail = table.tail
-    table.clear()
-    table.tail = tail
+    table.clear(keep_tail=True)
     table.text = f"{_BREAK}{_TABLE}{index}{_BREAK}"
 
 
@@ -786,12 +802,14 @@ def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
 
 
 def extract(data: bytes) -> Extracted:
-    text, encoding = decode_html(data)
-    text = _XML_DECLARATION.sub("", text, count=1)
+    text, encoding, strict_utf8 = _decode_page(data)
+    if _XML_DECLARATION.match(text) is not None:
+        text = _XML_DECLARATION.sub("", text, count=1)
+        strict_utf8 = False
     if not text.strip():
         return Extracted(text="", encoding=encoding)
     try:
-        root = _parse(text)
+        root = _parse(text, data if strict_utf8 else None)
     except (etree.ParserError, ValueError):
         return Extracted(text="", encoding=encoding)
     if root is None:  # what `lxml.html.document_fromstring` raises ParserError for
