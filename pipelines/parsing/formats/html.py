@@ -4,7 +4,8 @@
   decoding strictly; GB2312/GBK declarations are decoded as GB18030 (their superset: pages labelled
   GB2312 routinely hold GBK-only characters). A page whose bytes contradict its declaration falls back to
   the byte-level detector of `decode.py`.
-- Parsing: lxml's HTML parser (libxml2), which repairs the tag soup of CMS-generated pages.
+- Parsing: lxml's HTML parser (libxml2), which repairs the tag soup of CMS-generated pages; a page read as
+  strict UTF-8 is parsed from its own bytes (a `str` reaches libxml2 in a wide encoding it converts first).
 - Tables: a table that holds another table is page layout — its cells are read as ordinary blocks; an
   innermost table is data and is rebuilt as a grid honouring rowspan/colspan. A merged cell's text sits at
   its first grid position, the positions it spans stay empty, so every row has the full width and a blank
@@ -21,9 +22,11 @@
   `_Writer`. Data tables are found by a short walk up from each table, a block that is all of its cell gets
   no marks (its cell's value would strip them), and a cell spanning rows is recorded only as the columns it
   takes in each later row. An element proxy or a regex match costs about a thousand machine instructions,
-  libxml2's parse of a 20 KB page about four million; a synthetic report page costs about 1 M to decode,
-  4 M to parse, 2 M to serialize and scan for the elements that may be left out, 0.5 M for the title and
-  5 M for the lines, whose rest is per cell (proxy, attributes, tail mark, layout: a few thousand each).
+  libxml2's parse of a 20 KB page about three million; a synthetic report page (compiled) costs about
+  0.7 M to decode, 3.4 M to parse, 1.7 M to serialize and scan for the elements that may be left out,
+  0.2 M for the title and 4.9 M for the lines, whose rest is per cell (proxy, attributes, tail mark,
+  layout: a few thousand each). Looking for the elements in a page's XPath (`//*[@class or ...]`) instead
+  of its serialization cost several times more (libxml2's XPath tests each node's predicate slowly).
   Reading the lines from the serialized markup instead (text and tags cut apart, marks mapped per distinct
   tag, all in C string operations) was tried and cost more: every substring of a non-ASCII page is a new
   object of some hundred instructions, and each pass over the page's ~1,300 tags costs about as much as
