@@ -104,3 +104,67 @@ def test_data_tables_are_the_tables_holding_no_table() -> None:
     body = etree.fromstring(page, etree.HTMLParser()).find("body")
     expected = [t for t in body.iter("table") if next(t.iterdescendants("table"), None) is None]
     assert [t.get("id") for t in html._data_tables(body)] == [t.get("id") for t in expected] == ["b", "d", "e"]
+
+
+#: sources whose tree could differ between the `str` and its UTF-8 bytes (`html._parse`): a charset declaration
+#: the text contradicts, control characters and NUL, carriage returns, a BOM, characters beyond the BMP,
+#: references to invalid characters, an opening XML declaration (refused as a `str`), a lone surrogate
+PARSE_SOURCES = [
+    '<html><head><meta charset="gbk"></head><body><p>中文\U0001f600 x</p></body></html>',
+    '<meta http-equiv="Content-Type" content="text/html; charset=big5"><p>表格</p>',
+    "<p>a\x00b\x01c\x0c\x1f</p>",
+    "<p>a\r\nb\rc</p>",
+    "\ufeff<p>bom\ufeff</p>",
+    "<p>&#0;&#xD800;&#x110000;&#128;</p>",
+    '<?xml version="1.0" encoding="gbk">\n<p>x</p>',
+    "<p>\ud7ff\ue000\uffff\ufffe\x85\u2028</p>",
+    "<p>lone \ud800 surrogate</p>",
+    " ",
+]
+
+
+@pytest.mark.parametrize("source", PARSE_SOURCES)
+def test_parse_from_utf8_gives_the_trees_of_the_str(source: str) -> None:
+    def outcome(parse: object) -> object:
+        try:
+            root = parse(source)  # type: ignore[operator]
+        except (etree.ParserError, ValueError) as error:
+            return type(error).__name__
+        return None if root is None else etree.tostring(root)
+
+    def from_utf8(text: str) -> object:
+        try:
+            utf8 = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return html._parse(text)
+        return html._parse(text, utf8)
+
+    assert outcome(from_utf8) == outcome(lambda text: etree.fromstring(text, etree.HTMLParser()))
+
+
+@pytest.mark.parametrize(
+    ("data", "strict_utf8"),
+    [
+        ("<p>中文</p>".encode(), True),
+        ('<meta charset="utf-8"><p>中文</p>'.encode(), True),
+        ("﻿<p>中文</p>".encode(), False),  # the BOM is not in the text
+        ("<p>中文</p>".encode("gb18030"), False),
+        ("<p>中文</p>\n<p>".encode() + "政府".encode("gb18030") + b"</p>", False),  # mixed: read line by line
+    ],
+)
+def test_pages_read_as_strict_utf8_are_parsed_from_their_bytes(data: bytes, strict_utf8: bool) -> None:
+    text, _, strict = html._decode_page(data)
+    assert strict == strict_utf8
+    if strict:
+        assert data.decode("utf-8") == text
+
+
+def test_chrome_named_block_holding_the_report_title_is_kept_whatever_its_whitespace() -> None:
+    page = _page(
+        "<div class='article-header' id='a'><h1>北京市海淀区人民政府2023年政府信息\n 公开工作年度\u3000报告</h1></div>"
+        "<div class='header' id='b'><div class='title'>北京市海淀区人民政府 2023年政府信息公开\t工作年度报告</div>"
+        "</div>"
+        "<div class='nav' id='c'><h2>2022年度报告</h2><p>政府信息公开</p></div><div class='footer' id='d'>网站</div>"
+    )
+    body = etree.fromstring(page, etree.HTMLParser()).find("body")
+    assert {el.get("id"): html._is_chrome(el) for el in body} == {"a": False, "b": False, "c": True, "d": True}

@@ -94,11 +94,11 @@ def detect_format(data: bytes, name: str) -> str:
         looks_html = False
     else:
         head = data[:2048].lstrip().lower().removeprefix(b"\xef\xbb\xbf").lstrip()
-        body = data[:65536].lower()
-        # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
-        looks_html = head.startswith((b"<!doctype html", b"<html")) or (
-            b"<table" in body and (b"<tr" in body or b"<td" in body)
-        )
+        looks_html = head.startswith((b"<!doctype html", b"<html"))
+        if not looks_html:  # lower-cased only when needed: a page's first 64 KiB copied for nothing otherwise
+            body = data[:65536].lower()
+            # a table needs its rows: a text report that merely mentions "<table" (or is damaged into it) stays text
+            looks_html = b"<table" in body and (b"<tr" in body or b"<td" in body)
     if fmt in ("text", "markdown"):
         if data[:5] == b"%PDF-":
             return "pdf"

@@ -4,7 +4,8 @@
   decoding strictly; GB2312/GBK declarations are decoded as GB18030 (their superset: pages labelled
   GB2312 routinely hold GBK-only characters). A page whose bytes contradict its declaration falls back to
   the byte-level detector of `decode.py`.
-- Parsing: lxml's HTML parser (libxml2), which repairs the tag soup of CMS-generated pages.
+- Parsing: lxml's HTML parser (libxml2), which repairs the tag soup of CMS-generated pages; a page read as
+  strict UTF-8 is parsed from its own bytes (a `str` reaches libxml2 in a wide encoding it converts first).
 - Tables: a table that holds another table is page layout — its cells are read as ordinary blocks; an
   innermost table is data and is rebuilt as a grid honouring rowspan/colspan. A merged cell's text sits at
   its first grid position, the positions it spans stay empty, so every row has the full width and a blank
@@ -21,9 +22,11 @@
   `_Writer`. Data tables are found by a short walk up from each table, a block that is all of its cell gets
   no marks (its cell's value would strip them), and a cell spanning rows is recorded only as the columns it
   takes in each later row. An element proxy or a regex match costs about a thousand machine instructions,
-  libxml2's parse of a 20 KB page about four million; a synthetic report page costs about 1 M to decode,
-  4 M to parse, 2 M to serialize and scan for the elements that may be left out, 0.5 M for the title and
-  5 M for the lines, whose rest is per cell (proxy, attributes, tail mark, layout: a few thousand each).
+  libxml2's parse of a 20 KB page about three million; a synthetic report page (compiled) costs about
+  0.7 M to decode, 3.4 M to parse, 1.7 M to serialize and scan for the elements that may be left out,
+  0.2 M for the title and 4.9 M for the lines, whose rest is per cell (proxy, attributes, tail mark,
+  layout: a few thousand each). Looking for the elements in a page's XPath (`//*[@class or ...]`) instead
+  of its serialization cost several times more (libxml2's XPath tests each node's predicate slowly).
   Reading the lines from the serialized markup instead (text and tags cut apart, marks mapped per distinct
   tag, all in C string operations) was tried and cost more: every substring of a non-ASCII page is a new
   object of some hundred instructions, and each pass over the page's ~1,300 tags costs about as much as
@@ -38,6 +41,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from lxml import etree
 
@@ -97,6 +101,18 @@ _MAX_SPAN = 200
 #: libxml2's HTML parser with lxml's plain element classes: `lxml.html`'s HtmlElement lookup costs a Python
 #: call for every element proxy, and nothing here needs its methods
 _PARSER = etree.HTMLParser()
+#: the same parser for the page's text encoded as UTF-8: libxml2 takes UTF-8 as it is, while a `str` is handed
+#: over in a wide encoding that libxml2 converts first (a tenth of the parse; encoding the text costs less)
+_UTF8_PARSER = etree.HTMLParser(encoding="utf-8")
+
+
+def _parse(text: str, utf8: bytes | None = None) -> etree._Element | None:
+    """`etree.fromstring(text, _PARSER)`; from `utf8`, the text's UTF-8 bytes, when the caller has them: the same
+    tree (an explicit encoding overrides a `<meta charset>` as a `str`'s does), for less work. (Encoding the
+    text to get them costs about what it saves.)"""
+    if utf8 is not None and not text.startswith("<?xml"):  # lxml refuses a `str` opening with a declaration
+        return etree.fromstring(utf8, _UTF8_PARSER)
+    return etree.fromstring(text, _PARSER)
 
 
 def _text_content(el: etree._Element) -> str:
@@ -137,16 +153,25 @@ def _codec(name: str) -> str | None:
 
 def decode_html(data: bytes) -> tuple[str, str]:
     """(text, encoding): BOM, then the declared charset if the bytes agree, then byte-level detection."""
+    text, encoding, _ = _decode_page(data)
+    return text, encoding
+
+
+def _decode_page(data: bytes) -> tuple[str, str, bool]:
+    """`decode_html`, and whether the text is the bytes read as strict UTF-8 (so `data` is its UTF-8)."""
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return decode.decode(data)
+        text, encoding = decode.decode(data)
+        return text, encoding, False
     m = _META_CHARSET.search(data[:8192])
     codec = _codec(m.group(1).decode("ascii", "replace")) if m else None
     if codec is not None and not codec.startswith("utf-16"):
         try:
-            return data.decode(codec), "gb18030" if codec == "gb18030" else codec
+            return data.decode(codec), "gb18030" if codec == "gb18030" else codec, codec == "utf-8"
         except UnicodeDecodeError:
             pass  # mislabelled page: the bytes decide
-    return decode.decode(data)
+    decoded = decode.decode_text(data)
+    # read as UTF-8 with nothing replaced: every line strict UTF-8, so the whole is (LF is never in a sequence)
+    return decoded.text, decoded.encoding, decoded.encoding == "utf-8" and not decoded.problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,7 +201,11 @@ def _is_chrome(el: etree._Element) -> bool:
     if next(el.iter("table"), None) is not None:
         return False
     # an article header holding the report's title (with its year) is content, whatever its class says;
-    # a sidebar headed 年度报告 that lists other years' reports is not
+    # a sidebar headed 年度报告 that lists other years' reports is not. A title's words are in the block's
+    # text, whitespace aside (`_clean` only drops or collapses it): without them no heading need be read.
+    words = _collapse(_text_content(el)).replace(" ", "")
+    if "政府信息公开" not in words or "报告" not in words:
+        return True
     titles = [*el.iter("h1", "h2", "h3", "h4"), *_TITLE_CLASS(el)]
     return not any(_is_report_title(_clean(_text_content(h))) for h in titles)
 
@@ -232,10 +261,19 @@ def _layout(rows: list[list[etree._Element]]) -> tuple[list[tuple[int, int, int]
 
 def _grid_lines(n_rows: int, width: int, placed: list[tuple[int, int, int]], texts: list[str]) -> list[str]:
     """The rows of a grid (`_layout`'s positions filled with `texts`) joined by tabs, empty rows left out."""
+    if len(placed) != len(texts):
+        raise ValueError(f"{len(texts)} cell texts for {len(placed)} grid positions")
     grid = [[""] * width for _ in range(n_rows)]
-    for (r, column, _), text in zip(placed, texts, strict=True):
-        grid[r][column] = text
-    return ["\t".join(line) for line in grid if any(line)]
+    for k in range(len(placed)):
+        r, column, _ = placed[k]
+        grid[r][column] = texts[k]
+    lines: list[str] = []
+    for line in grid:
+        for text in line:
+            if text:
+                lines.append("\t".join(line))
+                break
+    return lines
 
 
 def _span(value: str | None) -> int:
@@ -339,24 +377,25 @@ class _Writer:
 _TITLE_TAGS = ("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong")
 
 
-def _title_tags(markup: str | None, titled: set[str] | None) -> tuple[str, ...]:
-    """The tags `_title_candidates` must visit: all of `_TITLE_TAGS`, or, given the page's serialized markup
-    and the names of its elements with a title-naming class or id (`_checked_names`), only the headings it
-    holds and those names (the rest of a page's paragraphs and cells are never looked at)."""
-    if markup is None or titled is None:
+def _title_tags(titled: set[str] | None) -> tuple[str, ...]:
+    """The tags `_title_candidates` must visit: all of `_TITLE_TAGS`, or, given the names of the page's elements
+    with a title-naming class or id (`_checked_names`), the headings and those names (the rest of a page's
+    paragraphs and cells are never looked at). Headings the page lacks cost nothing to ask for: the tag filter
+    matches no element (looking for them in the page's markup cost more)."""
+    if titled is None:
         return _TITLE_TAGS
-    return tuple(tag for tag in _TITLE_TAGS if tag in titled or (tag[0] == "h" and f"<{tag}" in markup))
+    return tuple(tag for tag in _TITLE_TAGS if tag[0] == "h" or tag in titled)
 
 
-def _title_candidates(root: etree._Element, markup: str | None = None, titled: set[str] | None = None) -> Iterator[str]:
-    """Title candidates in the order they are tried; `markup` and `titled` (see `_title_tags`) only narrow
-    the elements visited."""
+def _title_candidates(root: etree._Element, titled: set[str] | None = None) -> Iterator[str]:
+    """Title candidates in the order they are tried; `titled` (see `_title_tags`) only narrows the elements
+    visited."""
     found: list[str] = []
     for meta in root.iter("meta"):
         if (meta.get("name") or "").lower() in ("articletitle", "title") and meta.get("content"):
             found.append(meta.get("content") or "")
     yield from (_clean(t) for t in found if "报告" in t or "年报" in t)
-    tags = _title_tags(markup, titled)
+    tags = _title_tags(titled)
     for el in root.iter(*tags) if tags else ():
         # the tag filter matches libxml2's lower-case names: a heading starts with h; any other element
         # counts only by its class or id, which most have not
@@ -378,15 +417,15 @@ def _title_candidates(root: etree._Element, markup: str | None = None, titled: s
         yield from (_clean(t) for t in found if "报告" in t or "年报" in t)
 
 
-def best_title(root: etree._Element, markup: str | None = None, titled: set[str] | None = None) -> str | None:
+def best_title(root: etree._Element, titled: set[str] | None = None) -> str | None:
     """The first candidate naming both agency and year, else None.
 
     A title naming only the year ("2024年政府信息公开工作年度报告" under an agency line) is not returned:
     `metadata.agency_and_year` tries the title first and would then miss the agency printed above it.
-    `markup` (the page's `etree.tostring`) and `titled` (`_checked_names`), when the caller has them, let the
-    search skip elements that cannot be candidates.
+    `titled` (`_checked_names`), when the caller has it, lets the search skip elements that cannot be
+    candidates.
     """
-    for text in _title_candidates(root, markup, titled):
+    for text in _title_candidates(root, titled):
         agency, year = metadata.agency_and_year([text])
         if agency and year:
             return text
@@ -399,10 +438,10 @@ def best_title(root: etree._Element, markup: str | None = None, titled: set[str]
 #: private-use characters the fast reader writes into the tree or its texts: a line break (where `_Writer`
 #: flushes), the start of a table's place-holder, the end of a cell; a page that holds any of them is read
 #: by `_Writer` instead
-_BREAK = "\ue000"
-_TABLE = "\ue001"
-_CELL = "\ue002"
-_BREAK_OR_SPACE = _BREAK + " "
+_BREAK: Final = "\ue000"
+_TABLE: Final = "\ue001"
+_CELL: Final = "\ue002"
+_BREAK_OR_SPACE: Final = _BREAK + " "
 #: tags `_excluded` holds for whatever the attributes; every other element needs one of `_CHECKED_ATTRIBUTES`
 _EXCLUDED_TAGS = _SKIP_TAGS | _CHROME_TAGS
 _CHECKED_ATTRIBUTES = frozenset({"hidden", "style", "role", "class", "id"})
@@ -459,9 +498,7 @@ def _data_tables(walk_root: etree._Element) -> list[etree._Element]:
 
 def _stand_in(table: etree._Element, index: int) -> None:
     """Replace a data table's content by a place-holder line naming its grid (its tail text stays)."""
-    tail = table.tail
-    table.clear()
-    table.tail = tail
+    table.clear(keep_tail=True)
     table.text = f"{_BREAK}{_TABLE}{index}{_BREAK}"
 
 
@@ -564,6 +601,7 @@ _TAG_NAME = re.compile(r"[^\s/>]*")
 _PLAIN_NAME = re.compile(r"[a-z][a-z0-9]*")
 #: the table structure tags: in a regular data table, only its sections, rows and cells
 _STRUCTURE_TAGS = ("thead", "tbody", "tfoot", "tr", "td", "th")
+_STRUCTURE_TAG_SET: Final = frozenset(_STRUCTURE_TAGS)
 #: what `_fast_lines` marks inside a regular data table's cells, and in the rest of the page
 _CELL_LINE_TAGS = tuple(sorted(_BLOCK_TAGS - {"table", *_STRUCTURE_TAGS})) + ("br",)
 _LINE_TAGS = tuple(sorted(_BLOCK_TAGS)) + ("br",)
@@ -657,21 +695,58 @@ def _table_lines(table: etree._Element) -> list[str]:
     """`_grid_rows` of a data table after `_fast_lines`' marks, read with one text serialization: each cell's
     tail becomes a `_CELL` mark, the text around rows and sections is dropped. A table holding anything but
     sections, rows and cells where they belong (a caption, a row inside a cell, a comment) is read by
-    `_grid_rows`. Mutates the table."""
-    sections = [child for child in table if child.tag in ("thead", "tbody", "tfoot")]
-    rows = _own_rows(table)
-    cells = [list(tr.iterchildren("td", "th")) for tr in rows]
-    count = len(sections) + len(rows) + sum(map(len, cells))
-    if (
-        len(table) != len(sections) + len(list(table.iterchildren("tr")))
-        or any(len(section) != len(list(section.iterchildren("tr"))) for section in sections)
-        or any(len(tr) != len(row) for tr, row in zip(rows, cells, strict=True))
-        or len(list(table.iter(*_STRUCTURE_TAGS))) != count
-    ):
+    `_grid_rows`. Mutates the table.
+
+    Its sections, rows and cells are collected by one loop over the children (any other child makes the table
+    irregular), and the structure tags nested deeper are counted by the same tag-filtered pass that finds the
+    blocks and `<br>`s to mark (building lxml's tag filter costs about as much as visiting a table's cells)."""
+    sections: list[etree._Element] = []
+    rows: list[etree._Element] = []
+    regular = True
+    for child in table:
+        tag = child.tag  # a comment's tag is not a str: the table is irregular
+        if tag == "tr":
+            rows.append(child)
+        elif tag == "thead" or tag == "tbody" or tag == "tfoot":
+            sections.append(child)
+            for tr in child:
+                if tr.tag != "tr":
+                    regular = False
+                    break
+                rows.append(tr)
+        else:
+            regular = False
+        if not regular:
+            break
+    cells: list[list[etree._Element]] = []
+    count = len(sections) + len(rows)
+    if regular:
+        for tr in rows:
+            row: list[etree._Element] = []
+            for cell in tr:
+                tag = cell.tag
+                if tag != "td" and tag != "th":
+                    regular = False
+                    break
+                row.append(cell)
+            if not regular:
+                break
+            cells.append(row)
+            count += len(row)
+    inside: list[etree._Element] = []
+    if regular:
+        # every structure tag must be one of those sections, rows and cells (none inside a cell)
+        for el in table.iter(*_LINE_TAGS):
+            tag = el.tag
+            if tag in _STRUCTURE_TAG_SET:
+                count -= 1
+            elif tag != "table":  # the table itself (a data table holds no other)
+                inside.append(el)
+        regular = count == 0
+    if not regular:
         _mark_table(table)
         return _grid_rows(table)
-    # every structure tag is a section, row or cell: the tag filter leaves them out of the marking
-    for el in list(table.iter(*_CELL_LINE_TAGS)):
+    for el in inside:
         if not _sole_block(el):
             _mark(el)
     table.text = None
@@ -730,19 +805,21 @@ def _lean_lines(walk_root: etree._Element, checked: set[str]) -> list[str]:
 
 
 def extract(data: bytes) -> Extracted:
-    text, encoding = decode_html(data)
-    text = _XML_DECLARATION.sub("", text, count=1)
+    text, encoding, strict_utf8 = _decode_page(data)
+    if _XML_DECLARATION.match(text) is not None:
+        text = _XML_DECLARATION.sub("", text, count=1)
+        strict_utf8 = False
     if not text.strip():
         return Extracted(text="", encoding=encoding)
     try:
-        root = etree.fromstring(text, _PARSER)
+        root = _parse(text, data if strict_utf8 else None)
     except (etree.ParserError, ValueError):
         return Extracted(text="", encoding=encoding)
     if root is None:  # what `lxml.html.document_fromstring` raises ParserError for
         return Extracted(text="", encoding=encoding)
     markup = etree.tostring(root, encoding="unicode")
     names = _checked_names(markup)
-    title = best_title(root, markup, None if names is None else names[1])
+    title = best_title(root, None if names is None else names[1])
     body = root.find("body")
     walk_root = body if body is not None else root
     if _BREAK in markup or _TABLE in markup or _CELL in markup:
