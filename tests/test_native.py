@@ -47,6 +47,21 @@ def test_a_source_newer_than_its_extension_is_stale(tmp_path: Path) -> None:
         native.check_current(package)
 
 
+def test_a_rebuilt_shared_library_makes_its_unchanged_shims_current(tmp_path: Path) -> None:
+    # mypyc's per-module extensions are shims into the group's shared library; recompiling after an edit
+    # rebuilds only the library (the shims' C is unchanged, setuptools keeps the old files)
+    package = _package(tmp_path)
+    library = package / f"compiled__mypyc{SUFFIX}"
+    library.write_bytes(b"")
+    for source, extension in native.compiled_pairs(package):
+        _touch(extension, 1_000)
+        _touch(source, 2_000)  # edited after the first build
+    _touch(library, 1_000)
+    assert len(native.stale_modules(package)) == 2
+    _touch(library, 3_000)  # recompiled
+    assert native.stale_modules(package) == []
+
+
 @pytest.mark.skipif(os.environ.get("XXGK_REQUIRE_COMPILED") != "1", reason="only where the install compiles")
 def test_the_parser_runs_compiled() -> None:
     # CI sets XXGK_REQUIRE_COMPILED=1: a build that silently fell back to pure Python fails here

@@ -26,10 +26,22 @@ def compiled_pairs(package: Path = PACKAGE) -> list[tuple[Path, Path]]:
     return pairs
 
 
+def _library_built_ns(package: Path) -> int:
+    """When mypyc's shared library (`<group>__mypyc`), which holds every compiled module's code, was built (0:
+    none). A module's own extension is a shim into it, which setuptools leaves as it was when a source
+    changes (the shim's C does not), so the library's time is the one that tells."""
+    libraries = [path for suffix in EXTENSION_SUFFIXES for path in package.rglob(f"*__mypyc{suffix}")]
+    return max((path.stat().st_mtime_ns for path in libraries), default=0)
+
+
 def stale_modules(package: Path = PACKAGE) -> list[Path]:
     """Sources modified after their compiled module was built."""
-    pairs = compiled_pairs(package)
-    return [source for source, extension in pairs if source.stat().st_mtime_ns > extension.stat().st_mtime_ns]
+    library_ns = _library_built_ns(package)
+    return [
+        source
+        for source, extension in compiled_pairs(package)
+        if source.stat().st_mtime_ns > max(extension.stat().st_mtime_ns, library_ns)
+    ]
 
 
 def check_current(package: Path = PACKAGE) -> None:
