@@ -10,7 +10,7 @@ Page numbers (`-4-`, `- 4 -`, `第4页`) are dropped here, so they are never rea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Final
 
 from pipelines.parsing.table_cells import is_number
 
@@ -24,26 +24,41 @@ _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass(slots=True)
 class Piece:
     """TEXT (`values` empty) or VALUES (`text` empty) taken from one line.
 
     A piece does not know its line number: the pieces of a line are shared by every line with the same
-    text (see `_LINE_SPECS`), so they are never modified (build a new one instead; not `frozen`, which
-    makes building one twice as slow) and `tokenize` keeps the line numbers beside them.
+    text (see `_LINE_SPECS`), so they are never modified (build a new one instead) and `tokenize` keeps the
+    line numbers beside them. A plain class with its own `__init__`, not a dataclass: compiled, building
+    one is then a C call (a dataclass's generated `__init__` stays interpreted).
     """
 
-    text: str = ""
-    #: never mutated in place (shared): build a new piece to change them
-    values: list[str] = field(default_factory=list)
-    #: the values come from a grid row (tabs or pipes): empty strings are blank cells
-    grid: bool = False
-    #: False for VALUES pieces (set by whoever builds one)
-    is_text: bool = True
-    #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
-    first_cell: int = -1
-    #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
-    fixed_width: bool = False
+    __slots__ = ("first_cell", "fixed_width", "grid", "is_text", "text", "values")
+
+    def __init__(
+        self,
+        text: str,
+        values: list[str],
+        grid: bool = False,
+        is_text: bool = True,
+        first_cell: int = -1,
+        fixed_width: bool = False,
+    ) -> None:
+        self.text = text
+        #: never mutated in place (shared): build a new piece to change them
+        self.values = values
+        #: the values come from a grid row (tabs or pipes): empty strings are blank cells
+        self.grid = grid
+        #: False for VALUES pieces (set by whoever builds one)
+        self.is_text = is_text
+        #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
+        self.first_cell = first_cell
+        #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
+        self.fixed_width = fixed_width
+
+
+#: the values of every TEXT piece (shared: a piece's values are never mutated)
+_NO_VALUES: Final[list[str]] = []
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -106,7 +121,7 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
                 first_value = i
         for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
+                out.append(Piece(c.replace(" ", "") if " " in c else c, _NO_VALUES, False, True, k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     values += plain
     if not keep_trailing or not any(values):
@@ -121,7 +136,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
         rest = parts[1:]
         if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
-            out.append(Piece(parts[0], [], False, True))
+            out.append(Piece(parts[0], _NO_VALUES))
             out.append(Piece("", rest, False, False, -1, fixed_width))
             return
     # the plain figures (ASCII digits) the line ends in are figures whatever comes before them: only the
@@ -137,7 +152,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
             if text:
-                out.append(Piece("".join(text), [], False, True))
+                out.append(Piece("".join(text), _NO_VALUES))
                 text = []
             values.append(p)
         else:
@@ -146,7 +161,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
                 values = []
             text.append(p)
     if text:
-        out.append(Piece("".join(text), [], False, True))
+        out.append(Piece("".join(text), _NO_VALUES))
     if head < len(parts):
         values += parts[head:]
     if values:
@@ -181,7 +196,7 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
     elif "\t" in stripped:
         _grid_pieces(lines[i], "\t", out)  # leading blank cells keep the columns in place
     elif " " not in stripped and not is_number(stripped):
-        out.append(Piece(stripped, [], False, True))  # a label or a label fragment
+        out.append(Piece(stripped, _NO_VALUES))  # a label or a label fragment
     elif stripped == "无":
         return _lone_wu(lines, i, end)
     else:
@@ -191,7 +206,7 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
 
 #: the two readings of 无 alone on a line (shared, like every line's pieces)
 _LONE_ZERO = (Piece("", ["无"], False, False),)
-_LONE_CHARACTER = (Piece("无", [], False, True),)
+_LONE_CHARACTER = (Piece("无", _NO_VALUES),)
 
 
 def _lone_wu(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from typing import cast
 
@@ -59,12 +58,16 @@ _T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复�
 _T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
 
 
-@dataclass(slots=True)
 class Tables:
-    proactive: dict[str, Cell] = field(default_factory=dict)
-    applications: Table3 = field(default_factory=dict)
-    appeals: Table4 = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    """What `extract_tables` read (a plain class, not a dataclass: compiled, building one is a C call)."""
+
+    __slots__ = ("appeals", "applications", "proactive", "problems")
+
+    def __init__(self) -> None:
+        self.proactive: dict[str, Cell] = {}
+        self.applications: Table3 = {}
+        self.appeals: Table4 = {}
+        self.problems: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -239,20 +242,35 @@ def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     return [rows[i] for i in chosen], [positions[i] for i in chosen]
 
 
-@dataclass(slots=True)
 class _Block:
-    rows: list[int]  # row indices, in printed order, up to the row before the next anchor
-    groups: list[Piece]  # VALUES pieces
-    labels_first: bool  # several labels printed before any of their figures
-    # The fields below are read only for labels-first blocks (empty in the others):
-    #: the rows from the block's first to its last label (a labels-first block's own rows)
-    labelled: list[int] = field(default_factory=list)
-    #: where the figures after the last label are in the piece stream (start, end): split into runs
-    #: uninterrupted by text only where table 2 needs them (pdfminer prints a column header before each
-    #: item's run), see `_proactive_runs`
-    tail: tuple[int, int] = (0, 0)
-    #: rows without a recognised label just before the block (a label lost to a typo at a page start)
-    before: list[int] = field(default_factory=list)
+    """The rows from one anchor up to the row before the next, and the figures printed for them."""
+
+    __slots__ = ("before", "groups", "labelled", "labels_first", "rows", "tail")
+
+    def __init__(
+        self,
+        rows: list[int],
+        groups: list[Piece],
+        labels_first: bool,
+        labelled: list[int],
+        tail: tuple[int, int],
+        before: list[int],
+    ) -> None:
+        #: row indices, in printed order, up to the row before the next anchor
+        self.rows = rows
+        #: VALUES pieces
+        self.groups = groups
+        #: several labels printed before any of their figures
+        self.labels_first = labels_first
+        # The fields below are read only for labels-first blocks (`_NO_ROWS`, (0, 0) in the others):
+        #: the rows from the block's first to its last label (a labels-first block's own rows)
+        self.labelled = labelled
+        #: where the figures after the last label are in the piece stream (start, end): split into runs
+        #: uninterrupted by text only where table 2 needs them (pdfminer prints a column header before
+        #: each item's run), see `_proactive_runs`
+        self.tail = tail
+        #: rows without a recognised label just before the block (a label lost to a typo at a page start)
+        self.before = before
 
 
 #: the labels-first fields of the other blocks (shared: never modified, only replaced)
