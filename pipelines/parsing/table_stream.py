@@ -16,7 +16,7 @@ from pipelines.parsing.table_cells import is_number
 
 _PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
 #: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
-_WIDE_GAP = "  "
+_WIDE_GAP: Final = "  "
 _MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
 #: what a separator row is made of (most rows are not: they are told apart without looking at each cell)
 _MD_SEPARATOR_CHARS = re.compile(r"[-:|\s]*")
@@ -67,7 +67,7 @@ def _is_vertical_char(line: str) -> bool:
 
 
 #: a text cell this short after the row's first figure stands where a figure belongs ("见附件")
-_TEXT_IN_VALUE_CELL = 6
+_TEXT_IN_VALUE_CELL: Final = 6
 
 
 #: cell text -> kind (0 blank, 1 figure, 2 text); the same few cell texts recur in every table
@@ -171,9 +171,9 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
 #: bounded, because damaged input may vary without end. The pieces are immutable and shared.
 _LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
-_MAX_LINE_SPECS = 100_000
+_MAX_LINE_SPECS: Final = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
-_MAX_MEMO_CHARS = 200
+_MAX_MEMO_CHARS: Final = 200
 
 
 def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
@@ -220,8 +220,6 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
     """The pieces of lines[start:end], in reading order, and the line index of each piece."""
     pieces: list[Piece] = []
     line_of: list[int] = []
-    add_piece = pieces.append
-    add_line = line_of.append
     specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
         line = lines[i]
@@ -236,8 +234,8 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
                 if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
                     specs[line] = spec
         if len(spec) == 1:  # most lines: one label, one run of figures or one cell
-            add_piece(spec[0])
-            add_line(i)
+            pieces.append(spec[0])
+            line_of.append(i)
         elif spec:
             pieces += spec
             line_of += [i] * len(spec)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import cache
-from typing import cast
+from typing import Final, cast
 
 from pipelines.parsing.record import Cell, Number, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
@@ -88,29 +88,28 @@ def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len:
 
 #: words of the headings and boundary rows looked for (情 only where 情况 follows, maybe spaced out: see
 #: `_QING_KUANG`); each is found by `str.find`, far cheaper than one regex alternation over the text
-_REGION_WORDS = ("情", "第二十条", "新收", "结转下年度", "行政复议", "主要问题", "需要报告")
+_REGION_WORDS: Final = ("情", "第二十条", "新收", "结转下年度", "行政复议", "主要问题", "需要报告")
 _QING_KUANG = re.compile(r"情\s*况")
 
 
 #: heading line -> its compact text. Only texts without figures are kept (the national headings, which
 #: recur in every report); bounded, because damaged input may vary without end.
 _HEADING_TEXTS: dict[str, str] = {}
-_MAX_HEADING_TEXTS = 10_000
+_MAX_HEADING_TEXTS: Final = 10_000
 
 
 def _region_word_starts(text: str) -> list[int]:
     """Where the region words start in `text`, sorted (at least the first of each word on a line)."""
     starts: list[int] = []
-    find = text.find
     for word in _REGION_WORDS:
-        at = find(word)
+        at = text.find(word)
         while at >= 0:
             if word != "情" or _QING_KUANG.match(text, at):
                 starts.append(at)
-                at = find("\n", at)  # the word again on this line adds nothing: on to the next line
+                at = text.find("\n", at)  # the word again on this line adds nothing: on to the next line
                 if at < 0:
                     break
-            at = find(word, at + 1)
+            at = text.find(word, at + 1)
     starts.sort()
     return starts
 
@@ -170,7 +169,7 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 #: label events or anchors: the rows they label and their positions in the piece stream (parallel lists)
 _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
-_UNSEEN = -1
+_UNSEEN: Final = -1
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -178,8 +177,7 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
     positions: list[int] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
-    known = matcher.known.get
-    matched = matcher.match
+    known = matcher.known
     last = len(pieces) - 1
     for pos, p in enumerate(pieces):
         if not p.is_text:
@@ -187,11 +185,11 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
             after_label = False
             continue
         text = p.text
-        row = known(text, _UNSEEN)
+        row = known.get(text, _UNSEEN)
         if row == _UNSEEN:
-            row = matched(text)
+            row = matcher.match(text)
         if row is None and pending is not None:
-            row = matched(pending + text)
+            row = matcher.match(pending + text)
         if row is None and not after_label and pos < last and not pieces[pos + 1].is_text:
             row = matcher.fuzzy(text)
         if row is None:
@@ -324,7 +322,7 @@ def _fit_grid(values: list[str], width: int) -> list[str]:
 Reading = dict[int, list[str]]  # row index -> raw cells
 #: when every reading breaks a rule, another reading replaces the layout's default only if it breaks
 #: this many fewer equations (a single printed breach must not flip a whole block)
-_CLEAR_MARGIN = 3
+_CLEAR_MARGIN: Final = 3
 
 
 def _table3_columns(texts: list[str]) -> tuple[str, ...]:
