@@ -58,7 +58,7 @@ def _expand(terms: tuple[str, ...], template: str) -> tuple[str, ...]:
 #: (id of a rule, template) -> its compiled form: hashing a `SumRule` (a frozen dataclass: a Python-level
 #: `__hash__` over all its fields) costs more than evaluating it on a small table, and the table parser
 #: scores every candidate reading of table 4 with the same rule object
-_BY_IDENTITY: dict[tuple[int, str], _Compiled] = {}
+_BY_IDENTITY: Final[dict[tuple[int, str], _Compiled]] = {}
 
 
 def _compile(rule: SumRule, template: str) -> _Compiled:
@@ -160,7 +160,7 @@ class _Layout:
 
 
 #: (row codes, column codes) -> its `_Layout`; emptied when full (a few layouts are in use at a time)
-_LAYOUTS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout] = {}
+_LAYOUTS: Final[dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout]] = {}
 _MAX_LAYOUTS: Final = 64
 
 

@@ -14,9 +14,9 @@ from typing import Final
 from pipelines.parsing.record import Cell
 
 #: printed marks that stand for zero
-ZERO_MARKS: frozenset[str] = frozenset({"-", "—", "——", "–", "/", "无", "－", "一一", "─"})
+ZERO_MARKS: Final[frozenset[str]] = frozenset({"-", "—", "——", "–", "/", "无", "－", "一一", "─"})
 # one anchored pattern, no nested quantifiers: cheap on every piece
-_NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|件|个|项|人次|次|条)?$")
+_NUMBER: Final = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|件|个|项|人次|次|条)?$")
 
 
 def is_number(piece: str) -> bool:
@@ -29,13 +29,13 @@ def is_number(piece: str) -> bool:
 
 
 #: the signs `_NUMBER` allows before a figure
-_SIGNS = frozenset("+-−")
+_SIGNS: Final = frozenset("+-−")
 
 
 #: printed text -> its cell, for count cells and for amount cells (the same few texts fill most cells). The
 #: cells are shared between rows and reports with the same printed text: a cell is never modified once read.
-_COUNT_CELLS: dict[str, Cell] = {}
-_AMOUNT_CELLS: dict[str, Cell] = {}
+_COUNT_CELLS: Final[dict[str, Cell]] = {}
+_AMOUNT_CELLS: Final[dict[str, Cell]] = {}
 _CACHE_SIZE: Final = 50_000
 #: longer texts (not figures) are not memoised: the caches stay bounded in bytes too
 _MAX_KEY_CHARS: Final = 64

@@ -14,14 +14,14 @@ from typing import Final
 
 from pipelines.parsing.table_cells import is_number
 
-_PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
+_PAGE_NUMBER: Final = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
 #: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
 _WIDE_GAP: Final = "  "
-_MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
+_MD_SEPARATOR: Final = re.compile(r"^:?-{2,}:?$")
 #: what a separator row is made of (most rows are not: they are told apart without looking at each cell)
-_MD_SEPARATOR_CHARS = re.compile(r"[-:|\s]*")
-_DIGIT = re.compile(r"\d")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MD_SEPARATOR_CHARS: Final = re.compile(r"[-:|\s]*")
+_DIGIT: Final = re.compile(r"\d")
+_CJK: Final = re.compile(r"[\u4e00-\u9fff]")
 
 
 class Piece:
@@ -71,7 +71,7 @@ _TEXT_IN_VALUE_CELL: Final = 6
 
 
 #: cell text -> kind (0 blank, 1 figure, 2 text); the same few cell texts recur in every table
-_CELL_KINDS: dict[str, int] = {}
+_CELL_KINDS: Final[dict[str, int]] = {}
 
 
 def _cell_kind(c: str) -> int:
@@ -82,7 +82,7 @@ def _cell_kind(c: str) -> int:
 
 
 #: the characters of a grid row's plain cells (ASCII digits or blank), with the row's cell separator
-_PLAIN_CELLS = {"\t": "0123456789 \t", "|": "0123456789 |"}
+_PLAIN_CELLS: Final = {"\t": "0123456789 \t", "|": "0123456789 |"}
 
 
 def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = False) -> None:
@@ -170,7 +170,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
 
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
 #: bounded, because damaged input may vary without end. The pieces are immutable and shared.
-_LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
+_LINE_SPECS: Final[dict[str, tuple[Piece, ...]]] = {}
 _MAX_LINE_SPECS: Final = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
 _MAX_MEMO_CHARS: Final = 200
@@ -205,8 +205,8 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
 
 
 #: the two readings of 无 alone on a line (shared, like every line's pieces)
-_LONE_ZERO = (Piece("", ["无"], False, False),)
-_LONE_CHARACTER = (Piece("无", _NO_VALUES),)
+_LONE_ZERO: Final = (Piece("", ["无"], False, False),)
+_LONE_CHARACTER: Final = (Piece("无", _NO_VALUES),)
 
 
 def _lone_wu(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:

@@ -49,13 +49,13 @@ from schemas.codes import (
 )
 from schemas.rules import SUM_RULES
 
-_APPEAL_RULE = next(r for r in SUM_RULES if r.id == "appeal_total")
+_APPEAL_RULE: Final = next(r for r in SUM_RULES if r.id == "appeal_total")
 
 # Section headings (compact text) that open and close the tables.
-_T2_HEADINGS = ("主动公开政府信息情况",)
-_T3_HEADINGS = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
-_T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "行政复议行政诉讼")
-_T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
+_T2_HEADINGS: Final = ("主动公开政府信息情况",)
+_T3_HEADINGS: Final = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
+_T4_HEADINGS: Final = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "行政复议行政诉讼")
+_T5_HEADINGS: Final = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
 
 
 class Tables:
@@ -89,12 +89,12 @@ def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len:
 #: words of the headings and boundary rows looked for (情 only where 情况 follows, maybe spaced out: see
 #: `_QING_KUANG`); each is found by `str.find`, far cheaper than one regex alternation over the text
 _REGION_WORDS: Final = ("情", "第二十条", "新收", "结转下年度", "行政复议", "主要问题", "需要报告")
-_QING_KUANG = re.compile(r"情\s*况")
+_QING_KUANG: Final = re.compile(r"情\s*况")
 
 
 #: heading line -> its compact text. Only texts without figures are kept (the national headings, which
 #: recur in every report); bounded, because damaged input may vary without end.
-_HEADING_TEXTS: dict[str, str] = {}
+_HEADING_TEXTS: Final[dict[str, str]] = {}
 _MAX_HEADING_TEXTS: Final = 10_000
 
 
@@ -104,7 +104,8 @@ def _region_word_starts(text: str) -> list[int]:
     for word in _REGION_WORDS:
         at = text.find(word)
         while at >= 0:
-            if word != "情" or _QING_KUANG.match(text, at):
+            # (情况 as printed is found without the regex, which also allows spaces between them)
+            if word != "情" or text.find("况", at + 1, at + 2) > 0 or _QING_KUANG.match(text, at):
                 starts.append(at)
                 at = text.find("\n", at)  # the word again on this line adds nothing: on to the next line
                 if at < 0:
@@ -272,7 +273,7 @@ class _Block:
 
 
 #: the labels-first fields of the other blocks (shared: never modified, only replaced)
-_NO_ROWS: list[int] = []
+_NO_ROWS: Final[list[int]] = []
 
 
 def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
@@ -395,7 +396,7 @@ def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
     return {r: values[i::n] for i, r in enumerate(rows)}
 
 
-_SHORT_ROW = "one figure short: blank cell assumed in column"
+_SHORT_ROW: Final = "one figure short: blank cell assumed in column"
 
 
 def _block_readings(
@@ -730,8 +731,10 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
 #: where each proceeding's outcome cells are among the printed figures: row by row, column by column
 _Layout = tuple[tuple[int, ...], ...]
 _N_PROCEEDINGS, _N_OUTCOMES = len(PROCEEDING_CODES), len(APPEAL_OUTCOME_CODES)
-_BY_ROW: _Layout = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
-_BY_COLUMN: _Layout = tuple(tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_ROW: Final[_Layout] = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_COLUMN: Final[_Layout] = tuple(
+    tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS)
+)
 
 
 def _appeals_from(values: list[str], layout: _Layout) -> Table4:
