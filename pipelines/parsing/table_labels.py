@@ -108,7 +108,7 @@ class LabelMatcher:
 
     def match(self, text: str) -> int | None:
         row = self.known.get(text, _UNSEEN)
-        if row != _UNSEEN:
+        if row is None or row != _UNSEEN:  # (None first: then the ints are compared as ints)
             return row
         row = self._match(text)
         if len(self.known) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
@@ -129,7 +129,7 @@ class LabelMatcher:
     def fuzzy(self, text: str) -> int | None:
         """Best label by bigram overlap (Dice), for typo'd labels that carry figures."""
         row = self._fuzzed.get(text, _UNSEEN)
-        if row != _UNSEEN:
+        if row is None or row != _UNSEEN:
             return row
         row = self._fuzzy(text)
         if len(self._fuzzed) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:

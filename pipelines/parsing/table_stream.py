@@ -237,6 +237,7 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
             pieces.append(spec[0])
             line_of.append(i)
         elif spec:
-            pieces += spec
-            line_of += [i] * len(spec)
+            for piece in spec:
+                pieces.append(piece)
+                line_of.append(i)
     return pieces, line_of

@@ -187,7 +187,7 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
             continue
         text = p.text
         row = known.get(text, _UNSEEN)
-        if row == _UNSEEN:
+        if row is not None and row == _UNSEEN:  # (None first: then the ints are compared as ints)
             row = matcher.match(text)
         if row is None and pending is not None:
             row = matcher.match(pending + text)
@@ -212,7 +212,7 @@ def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     """
     rows, positions = events
     n = len(rows)
-    if rows == sorted(set(rows)):
+    if all(rows[k - 1] < rows[k] for k in range(1, n)):
         return events  # already in printed order (the common case): every label is an anchor
     # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
     weight = [1] * n
@@ -337,15 +337,11 @@ def _table3_columns(texts: list[str]) -> tuple[str, ...]:
 
 def _header_column(pieces: list[Piece], texts: list[str], label: str) -> int:
     """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs.
-    (`texts`: the pieces' texts, searched by `list.index`.)"""
-    pos = -1
-    while True:
-        try:
-            pos = texts.index(label, pos + 1)
-        except ValueError:
-            return -1
-        if pieces[pos].first_cell >= 0:  # a grid cell
+    (`texts`: the pieces' texts.)"""
+    for pos in range(len(texts)):
+        if texts[pos] == label and pieces[pos].first_cell >= 0:  # a grid cell
             return pieces[pos].first_cell
+    return -1
 
 
 def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
@@ -850,26 +846,35 @@ def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) 
 
 
 # ---------------------------------------------------------------------------------------------------
+def _has_blank(cells: dict[str, Cell]) -> bool:
+    """Whether a row holds a blank cell (value None)."""
+    return any(cell.value is None for cell in cells.values())
+
+
 def extract_tables(lines: list[str], template: str) -> Tables:
     """Read tables 2, 3 and 4 of a report whose format (`2019`/`2021`) is already known."""
     out = Tables()
     r2, r3, r4 = _regions(lines, template)
+    # (the pieces are unpacked by name, not passed with `*`: compiled, a star call is a generic call)
     if r2[1] > r2[0]:
-        out.proactive = _read_proactive(tokenize(lines, *r2)[0], template, out.problems)
+        pieces, _ = tokenize(lines, r2[0], r2[1])
+        out.proactive = _read_proactive(pieces, template, out.problems)
     else:
         out.problems.append("table 2 (主动公开政府信息情况) not found")
     if r3[1] > r3[0]:
-        out.applications = _read_applications(*tokenize(lines, *r3), template, out.problems, lines)
+        pieces, line_of = tokenize(lines, r3[0], r3[1])
+        out.applications = _read_applications(pieces, line_of, template, out.problems, lines)
     else:
         out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
     if r4[1] > r4[0]:
-        out.appeals = _read_appeals(*tokenize(lines, *r4), out.problems)
+        pieces, line_of = tokenize(lines, r4[0], r4[1])
+        out.appeals = _read_appeals(pieces, line_of, out.problems)
     else:
         out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
     for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
         for outer, cells in grid.items():
-            if None in [c.value for c in cells.values()]:  # (most rows have no blank)
+            if _has_blank(cells):  # (most rows have none)
                 texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
     if texts:
         out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
