@@ -102,12 +102,18 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
             cells, plain = row.split(sep), []
         else:
             cells, plain = row[:plain_at].split(sep), row[plain_at + 1 :].replace(" ", "").split(sep)
-    known = _CELL_KINDS
     last_text = -1
     cells = [c.strip() for c in cells]
     # kind of each cell: 0 blank, 1 figure, 2 text
-    kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
-    if 2 in kinds:
+    kinds: list[int] = []
+    has_text = False
+    for c in cells:
+        kind = _CELL_KINDS.get(c, -1)
+        if kind < 0:
+            kind = _cell_kind(c)
+        has_text = has_text or kind == 2
+        kinds.append(kind)
+    if has_text:
         n = len(cells)
         first_value = -1
         for i, k in enumerate(kinds):
@@ -134,7 +140,8 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
 def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
-        if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
+        joined = "".join(rest)
+        if joined.isdigit() and joined.isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
             out.append(Piece(parts[0], _NO_VALUES))
             out.append(Piece("", rest, False, False, -1, fixed_width))
