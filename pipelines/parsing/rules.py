@@ -15,12 +15,10 @@ must equal).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
-from operator import itemgetter
-from typing import cast
+from typing import Final, cast
 
 from pipelines.parsing.record import Cell, ReportRecord, Violation
 from schemas.codes import (
@@ -31,7 +29,7 @@ from schemas.codes import (
 )
 from schemas.rules import NON_NEGATIVE, OUTCOME_ROWS, SUM_RULES, SumRule
 
-Grid = Mapping[str, Mapping[str, Cell]]  # outer key -> inner key -> cell
+Grid = dict[str, dict[str, Cell]]  # outer key -> inner key -> cell
 Number = int | float
 
 
@@ -60,7 +58,7 @@ def _expand(terms: tuple[str, ...], template: str) -> tuple[str, ...]:
 #: (id of a rule, template) -> its compiled form: hashing a `SumRule` (a frozen dataclass: a Python-level
 #: `__hash__` over all its fields) costs more than evaluating it on a small table, and the table parser
 #: scores every candidate reading of table 4 with the same rule object
-_BY_IDENTITY: dict[tuple[int, str], _Compiled] = {}
+_BY_IDENTITY: Final[dict[tuple[int, str], _Compiled]] = {}
 
 
 def _compile(rule: SumRule, template: str) -> _Compiled:
@@ -94,21 +92,22 @@ def _fmt(n: Number | None) -> str:
     return "blank" if n is None else (f"{n:g}" if isinstance(n, float) else str(n))
 
 
-#: how one side of a rule reads a regular table's flat value list: `(by_location, slices)`. By location:
-#: one slice per location (column or row) holding that location's terms in order, summed slice by slice;
-#: else one slice per term (a row or a column), summed position by position (`_sums`)
-_Side = tuple[bool, tuple[slice, ...]]
+#: where one side of a rule's terms lie in a regular table's flat value list: for every location (column
+#: or row), the indices of its terms in the order they are summed
+_Side = list[list[int]]
 
 
-@dataclass(frozen=True, slots=True)
 class _Plan:
     """One compiled rule on one table layout: where its two sides' terms lie in the flat value list."""
 
-    expected: _Side
-    actual: _Side
-    #: `column`, or the compiled rule's key (`row`/`proceeding`): what the locations are
-    where: str
-    locations: tuple[str, ...]
+    __slots__ = ("actual", "expected", "locations", "where")
+
+    def __init__(self, expected: _Side, actual: _Side, where: str, locations: tuple[str, ...]) -> None:
+        self.expected = expected
+        self.actual = actual
+        #: `column`, or the compiled rule's key (`row`/`proceeding`): what the locations are
+        self.where = where
+        self.locations = locations
 
 
 class _Layout:
@@ -119,7 +118,7 @@ class _Layout:
     `_layout` keeps a bounded number. A rule's reading of a layout is a `_Plan`: 0 or None where
     `_evaluate_figures` gives that without looking at the figures (a required column or a term is absent)."""
 
-    __slots__ = ("column_index", "columns", "pick", "plans", "row_index", "rows", "width")
+    __slots__ = ("column_index", "columns", "plans", "row_index", "rows", "width")
 
     def __init__(self, rows: tuple[str, ...], columns: tuple[str, ...]) -> None:
         self.rows = rows
@@ -127,9 +126,6 @@ class _Layout:
         self.width = len(columns)
         self.row_index = {code: i for i, code in enumerate(rows)}
         self.column_index = {code: j for j, code in enumerate(columns)}
-        #: a row's cells in the first row's column order
-        self.pick: Callable[[Mapping[str, Cell]], tuple[Cell, ...]]
-        self.pick = itemgetter(*columns) if self.width > 1 else (lambda cells: (cells[columns[0]],))  # type: ignore[assignment]
         #: id of a `_Compiled` -> (it, its plan): keyed by identity like `_BY_IDENTITY`, the entry holding the
         #: compiled rule so that its id stays its own
         self.plans: dict[int, tuple[_Compiled, _Plan | int | None]] = {}
@@ -153,26 +149,19 @@ class _Layout:
         return _Plan(self._along_rows(c.parts), self._along_rows(c.totals), c.key, self.rows)
 
     def _down_columns(self, codes: tuple[str, ...]) -> _Side:
-        """For every column, the sum of the rows `codes` (in that order)."""
-        width, first = self.width, self.row_index[codes[0]]
-        if len(codes) > 1 and [self.row_index[code] for code in codes] == list(range(first, first + len(codes))):
-            # consecutive rows (the printed order): each column's terms are one strided slice
-            end = (first + len(codes)) * width
-            return True, tuple(slice(first * width + j, end, width) for j in range(width))
-        return False, tuple(slice(self.row_index[code] * width, (self.row_index[code] + 1) * width) for code in codes)
+        """For every column, the rows `codes` (in that order)."""
+        starts = [self.row_index[code] * self.width for code in codes]
+        return [[start + j for start in starts] for j in range(self.width)]
 
     def _along_rows(self, codes: tuple[str, ...]) -> _Side:
-        """For every row, the sum of the columns `codes` (in that order)."""
-        width, first = self.width, self.column_index[codes[0]]
-        if len(codes) > 1 and [self.column_index[code] for code in codes] == list(range(first, first + len(codes))):
-            # consecutive columns (the printed order): each row's terms are one slice
-            return True, tuple(slice(s, s + len(codes)) for s in range(first, len(self.rows) * width, width))
-        return False, tuple(slice(self.column_index[code], None, width) for code in codes)
+        """For every row, the columns `codes` (in that order)."""
+        at = [self.column_index[code] for code in codes]
+        return [[i * self.width + j for j in at] for i in range(len(self.rows))]
 
 
 #: (row codes, column codes) -> its `_Layout`; emptied when full (a few layouts are in use at a time)
-_LAYOUTS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout] = {}
-_MAX_LAYOUTS = 64
+_LAYOUTS: Final[dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout]] = {}
+_MAX_LAYOUTS: Final = 64
 
 
 def _layout(rows: tuple[str, ...], columns: tuple[str, ...]) -> _Layout:
@@ -188,13 +177,15 @@ class _Figures:
     """A table whose rows all hold the same columns, its values as one row-major list.
 
     `values[i * width + j]` is row `layout.rows[i]`, column `layout.columns[j]` (the first row's column
-    order)."""
+    order). `counts` is the same list when every value is an int (no blank, no fraction: most tables),
+    else None; compiled, its sums are machine-integer additions."""
 
-    __slots__ = ("layout", "values")
+    __slots__ = ("counts", "layout", "values")
 
-    def __init__(self, layout: _Layout, values: list[Number | None]) -> None:
+    def __init__(self, layout: _Layout, values: list[Number | None], counts: list[int] | None) -> None:
         self.layout = layout
         self.values = values
+        self.counts = counts
 
     def row(self, code: str) -> list[Number | None]:
         width = self.layout.width
@@ -204,51 +195,57 @@ class _Figures:
     def column(self, code: str) -> list[Number | None]:
         return self.values[self.layout.column_index[code] :: self.layout.width]
 
-    def side(self, side: _Side) -> tuple[list[Number | None], bool]:
-        """The sums of one side of a rule at every location, and whether none was blank (`_sums`)."""
-        by_location, slices = side
-        values = self.values
-        if not by_location:
-            return _sums(list(map(values.__getitem__, slices)))
-        try:
-            return list(map(sum, map(cast(list[Number], values).__getitem__, slices))), True
-        except TypeError:  # a blank (None) term: location by location
-            return list(map(_sum_or_none, map(values.__getitem__, slices))), False
-
 
 def _figures(grid: Grid) -> _Figures | None:
     """The grid's values in one pass, or None when its rows differ in their columns (or it is empty)."""
     if not grid:
         return None
-    rows = list(grid.values())
-    columns = tuple(rows[0])
-    width = len(columns)
-    if not width or sum(map(len, rows)) != width * len(rows):
-        return None
-    layout = _layout(tuple(grid), columns)
-    try:
-        cells = chain.from_iterable(list(map(layout.pick, rows)))
-    except KeyError:
-        return None  # a row lacks a column of the first row (and holds another instead)
-    # a comprehension, not `map(attrgetter("value"), ...)`: its specialised attribute load is faster
-    return _Figures(layout, [cell.value for cell in cells])
+    columns: tuple[str, ...] = ()
+    values: list[Number | None] = []
+    all_ints = True
+    for cells in grid.values():
+        if not columns:
+            columns = tuple(cells)
+            if not columns:
+                return None
+        elif len(cells) != len(columns):
+            return None
+        for code in columns:
+            cell = cells.get(code)
+            if cell is None:
+                return None  # a row lacks a column of the first row (and holds another instead)
+            value = cell.value
+            if all_ints and type(value) is not int:
+                all_ints = False
+            values.append(value)
+    counts = cast(list[int], values) if all_ints else None
+    return _Figures(_layout(tuple(grid), columns), values, counts)
 
 
-def _sum_or_none(values: Sequence[Number | None]) -> Number | None:
-    """Sum of the terms (left to right), None if any is blank."""
-    return None if None in values else sum(cast(Sequence[Number], values))
+def _count_sums(counts: list[int], side: _Side) -> list[int]:
+    """The sums of one side of a rule at every location, on a table of ints."""
+    sums: list[int] = []
+    for terms in side:
+        total = 0
+        for k in terms:
+            total += counts[k]
+        sums.append(total)
+    return sums
 
 
-def _sums(terms: list[list[Number | None]]) -> tuple[list[Number | None], bool]:
-    """Element-wise sums of equally long term vectors (None where a term is blank), and whether no term
-    was blank. A single vector is returned as it is: `sum((v,))` is `0 + v`, equal to `v` (the reported
-    figure is `0 + v`, see `_evaluate_figures`), and it is not known to hold no blank."""
-    if len(terms) == 1:
-        return terms[0], False
-    try:
-        return list(map(sum, zip(*terms, strict=True))), True
-    except TypeError:  # a blank (None) term somewhere: sum position by position
-        return list(map(_sum_or_none, zip(*terms, strict=True))), False
+def _sums(values: list[Number | None], side: _Side) -> tuple[list[Number | None], bool]:
+    """The sums of one side of a rule at every location (None where a term is blank, else `sum` of the
+    terms left to right, as `_evaluate_cells` adds them), and whether no term was blank."""
+    sums: list[Number | None] = []
+    whole = True
+    for terms in side:
+        figures = [values[k] for k in terms]
+        if None in figures:
+            sums.append(None)
+            whole = False
+        else:
+            sums.append(sum(cast(list[Number], figures)))
+    return sums, whole
 
 
 def _evaluate_figures(
@@ -259,7 +256,14 @@ def _evaluate_figures(
     plan = figures.layout.plan(c)
     if not isinstance(plan, _Plan):
         return plan
-    (expected, expected_whole), (actual, actual_whole) = figures.side(plan.expected), figures.side(plan.actual)
+    counts = figures.counts
+    if counts is not None:  # no blank, no fraction: the common table
+        expected_counts, actual_counts = _count_sums(counts, plan.expected), _count_sums(counts, plan.actual)
+        if expected_counts == actual_counts:
+            return 0
+        return _tally(c, plan.where, plan.locations, expected_counts, actual_counts, breaches, unevaluable)
+    expected, expected_whole = _sums(figures.values, plan.expected)
+    actual, actual_whole = _sums(figures.values, plan.actual)
     # equal lists, one of them without a blank: the other has none either (None equals no number)
     if (expected_whole or actual_whole) and expected == actual:
         return 0
@@ -290,7 +294,7 @@ def _tally(
     return n
 
 
-def _total(rows: list[Mapping[str, Cell]], col: str) -> Number | None:
+def _total(rows: list[dict[str, Cell]], col: str) -> Number | None:
     """Sum of the cells at `col` of the given rows (left to right), None if any is missing or blank."""
     try:
         values = [row[col].value for row in rows]
@@ -299,7 +303,7 @@ def _total(rows: list[Mapping[str, Cell]], col: str) -> Number | None:
     return None if None in values else sum(cast(list[Number], values))
 
 
-def _row_total(cells: Mapping[str, Cell], cols: tuple[str, ...]) -> Number | None:
+def _row_total(cells: dict[str, Cell], cols: tuple[str, ...]) -> Number | None:
     """Sum of the row's cells in `cols` (left to right), None if any is missing or blank."""
     try:
         values = [cells[col].value for col in cols]
@@ -370,31 +374,35 @@ def count_sum_breaches(rule: SumRule, grid: Grid, template: str) -> int:
     return _evaluate_rule(_compile(rule, template), grid, None, None)
 
 
-def _whole_and_non_negative(values: list[Number | None]) -> bool:
+def _whole_and_non_negative(figures: _Figures) -> bool:
     """Whether every figure is blank or a whole number >= 0 of type int (a table with none to report).
 
     A float anywhere makes the sum a float, a negative int makes the minimum negative: then the table is
     looked at cell by cell."""
-    present = cast(list[Number], values)
-    try:
-        total = sum(present)
-    except TypeError:  # blanks
-        present = [v for v in values if v is not None]
-        total = sum(present)
-    return type(total) is int and min(present, default=0) >= 0
+    if figures.counts is not None:
+        return all(count >= 0 for count in figures.counts)
+    present = [v for v in figures.values if v is not None]
+    return type(sum(present)) is int and min(present, default=0) >= 0
 
 
-def _non_negative(record: ReportRecord, figures: Mapping[str, _Figures | None] | None = None) -> list[Violation]:
+def _non_negative(record: ReportRecord, figures: dict[str, _Figures | None] | None = None) -> list[Violation]:
     """Negative and fractional counts; `figures`: the tables' `_figures` when already read."""
     out: list[Violation] = []
-    # no figure below 0 (blanks and zeros left out): no cell of table 2 need be looked at
-    no_negative = min(filter(None, [cell.value for cell in record.proactive.values()]), default=0) >= 0
-    for key, cell in () if no_negative else record.proactive.items():
-        if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
-            out.append(Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}"))
+    # no figure below 0: no cell of table 2 need be looked at
+    no_negative = True
+    for cell in record.proactive.values():
+        if cell.value is not None and cell.value < 0:
+            no_negative = False
+            break
+    if not no_negative:
+        for key, cell in record.proactive.items():
+            if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
+                out.append(
+                    Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}")
+                )
     for table, key in ((record.applications, "row"), (record.appeals, "proceeding")):
         read = figures.get("applications" if key == "row" else "appeals") if figures else None
-        if read is not None and _whole_and_non_negative(read.values):
+        if read is not None and _whole_and_non_negative(read):
             continue
         inner = "column" if key == "row" else "outcome"
         for outer, cells in table.items():
@@ -428,7 +436,10 @@ def evaluate(record: ReportRecord) -> tuple[list[Violation], list[str]]:
 def count_breaches(applications: Grid, template: str) -> int:
     """Number of sum-rule breaches of a table-3 reading (for choosing between readings)."""
     figures = _figures(applications)
-    return sum(_evaluate_rule(c, applications, None, None, figures) for c in _compiled(template, "applications"))
+    n = 0
+    for c in _compiled(template, "applications"):
+        n += _evaluate_rule(c, applications, None, None, figures)
+    return n
 
 
 @cache

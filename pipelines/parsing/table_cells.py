@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Final
 
 from pipelines.parsing.record import Cell
 
 #: printed marks that stand for zero
-ZERO_MARKS: frozenset[str] = frozenset({"-", "—", "——", "–", "/", "无", "－", "一一", "─"})
+ZERO_MARKS: Final[frozenset[str]] = frozenset({"-", "—", "——", "–", "/", "无", "－", "一一", "─"})
 # one anchored pattern, no nested quantifiers: cheap on every piece
-_NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|件|个|项|人次|次|条)?$")
+_NUMBER: Final = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|元|件|个|项|人次|次|条)?$")
 
 
 def is_number(piece: str) -> bool:
@@ -28,16 +29,16 @@ def is_number(piece: str) -> bool:
 
 
 #: the signs `_NUMBER` allows before a figure
-_SIGNS = frozenset("+-−")
+_SIGNS: Final = frozenset("+-−")
 
 
 #: printed text -> its cell, for count cells and for amount cells (the same few texts fill most cells). The
 #: cells are shared between rows and reports with the same printed text: a cell is never modified once read.
-_COUNT_CELLS: dict[str, Cell] = {}
-_AMOUNT_CELLS: dict[str, Cell] = {}
-_CACHE_SIZE = 50_000
+_COUNT_CELLS: Final[dict[str, Cell]] = {}
+_AMOUNT_CELLS: Final[dict[str, Cell]] = {}
+_CACHE_SIZE: Final = 50_000
 #: longer texts (not figures) are not memoised: the caches stay bounded in bytes too
-_MAX_KEY_CHARS = 64
+_MAX_KEY_CHARS: Final = 64
 
 
 def read_cell(raw: str, amount: bool = False) -> Cell:
@@ -53,33 +54,18 @@ def read_cell(raw: str, amount: bool = False) -> Cell:
 
 def read_cells(raws: list[str]) -> list[Cell]:
     """`read_cell` of each count cell of a row."""
-    out: list[Cell | None] = list(map(_COUNT_CELLS.get, raws))
-    if all(out):  # a Cell is always true: every text seen before (the common case)
-        return out  # type: ignore[return-value]
-    return [read_cell(raw) for raw in raws]
-
-
-#: columns -> printed texts of a row -> the row read. Table-3 rows repeat within a report and from report
-#: to report (most print only zeros), so a row is read once; callers get a copy (a record owns its rows).
-_ROWS: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Cell]]] = {}
-_ROW_CACHE_SIZE = 20_000
+    cells: list[Cell] = []
+    for raw in raws:
+        cells.append(read_cell(raw))
+    return cells
 
 
 def read_row(columns: tuple[str, ...], raws: list[str]) -> dict[str, Cell]:
     """Column code -> `read_cell` of the count cell printed under it (cells beyond the columns are left)."""
-    known = _ROWS.get(columns)
-    if known is None:
-        known = _ROWS.setdefault(columns, {})
-    key = tuple(raws)
-    row = known.get(key)
-    if row is not None:
-        return row.copy()
-    row = dict(zip(columns, map(_COUNT_CELLS.get, raws), strict=False))  # type: ignore[arg-type]
-    if not all(row.values()):  # a text not seen before
-        row = dict(zip(columns, read_cells(raws[: len(columns)]), strict=False))
-    if len(known) < _ROW_CACHE_SIZE and all(len(raw) <= _MAX_KEY_CHARS for raw in raws):
-        known[key] = row.copy()
-    return row  # type: ignore[return-value]
+    row: dict[str, Cell] = {}
+    for j in range(min(len(columns), len(raws))):
+        row[columns[j]] = read_cell(raws[j])
+    return row
 
 
 def read_value(raw: str, amount: bool = False) -> Cell:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Final
 
 from pipelines.parsing.table_stream import Piece
 
-_TOKEN = re.compile(r"\S+")
+_TOKEN: Final = re.compile(r"\S+")
 #: a reference row further than this many lines away is on another page or another table
-_MAX_DISTANCE = 30
+_MAX_DISTANCE: Final = 30
 #: more blanks than this in one row are not guessed
-_MAX_BLANKS = 2
+_MAX_BLANKS: Final = 2
 
 
 #: ASCII punctuation that NFKC made of full-width forms in Chinese text: it was printed two columns wide
-_WAS_FULL_WIDTH = frozenset("(),:;")
+_WAS_FULL_WIDTH: Final = frozenset("(),:;")
 
 
 def _display_offsets(line: str) -> list[int]:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Final
 
 from schemas.codes import APPLICATION_ROWS, PROACTIVE_ITEMS, PROCEEDINGS
 
-_NUMBERING = re.compile(
+_NUMBERING: Final = re.compile(
     r"^(?:[一二三四五六七八九十]{1,2}[、.]|\(\s*[一二三四五六七八九十]{1,2}\s*\)|\d{1,2}\s*[.、]?)+"
 )
-_PUNCT = re.compile(r"[\s()（）“”\"'‘’,，、.。:：;；*#|<>《》_]")
+_PUNCT: Final = re.compile(r"[\s()（）“”\"'‘’,，、.。:：;；*#|<>《》_]")
 
 #: Distinctive phrases of the table-3 row labels (one of them in a fragment identifies the row). Derived
 #: phrases must be substrings of the canonical label in `schemas.codes` (checked at import).
-_ROW_PHRASES: dict[str, tuple[str, ...]] = {
+_ROW_PHRASES: Final[dict[str, tuple[str, ...]]] = {
     "new_received": ("本年新收", "新收政府信息公开申请"),
     "carried_over": ("上年结转",),
     "granted": ("予以公开",),
@@ -48,10 +49,10 @@ _ROW_PHRASES: dict[str, tuple[str, ...]] = {
 }
 #: Rows whose label is a bare common word: the fragment must be exactly that word after its numbering
 #: (without numbering 其他 and 总计 are the column headers).
-_ROW_EXACT: dict[str, str] = {"other_other": "其他", "outcome_total": "总计"}
+_ROW_EXACT: Final[dict[str, str]] = {"other_other": "其他", "outcome_total": "总计"}
 
 #: Table-2 subjects: distinctive phrases of the printed subject labels.
-_SUBJECT_PHRASES: dict[str, tuple[str, ...]] = {
+_SUBJECT_PHRASES: Final[dict[str, tuple[str, ...]]] = {
     "regulations": ("规章",),
     "normative_documents": ("规范性文件",),
     "administrative_licensing": ("行政许可",),
@@ -62,7 +63,7 @@ _SUBJECT_PHRASES: dict[str, tuple[str, ...]] = {
     "government_procurement": ("集中采购", "政府采购"),
 }
 
-_PROCEEDING_PHRASES: dict[str, tuple[str, ...]] = {
+_PROCEEDING_PHRASES: Final[dict[str, tuple[str, ...]]] = {
     "admin_review": ("行政复议",),
     "litigation_direct": ("直接起诉",),
     "litigation_after_review": ("复议后起诉",),
@@ -79,8 +80,10 @@ def strip_numbering(text: str) -> str:
 
 
 #: texts memoised per matcher (bounded: label fragments are few, but damaged input may vary without end)
-_MEMO_SIZE = 20_000
-_MEMO_CHARS = 200
+_MEMO_SIZE: Final = 20_000
+_MEMO_CHARS: Final = 200
+#: a text not in a memo (no row is negative)
+_UNSEEN: Final = -1
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -104,13 +107,13 @@ class LabelMatcher:
         self._fuzzed: dict[str, int | None] = {}
 
     def match(self, text: str) -> int | None:
-        try:
-            return self.known[text]
-        except KeyError:
-            row = self._match(text)
-            if len(self.known) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
-                self.known[text] = row
+        row = self.known.get(text, _UNSEEN)
+        if row is None or row != _UNSEEN:  # (None first: then the ints are compared as ints)
             return row
+        row = self._match(text)
+        if len(self.known) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
+            self.known[text] = row
+        return row
 
     def _match(self, text: str) -> int | None:
         m = self._pattern.search(text)
@@ -125,13 +128,13 @@ class LabelMatcher:
 
     def fuzzy(self, text: str) -> int | None:
         """Best label by bigram overlap (Dice), for typo'd labels that carry figures."""
-        try:
-            return self._fuzzed[text]
-        except KeyError:
-            row = self._fuzzy(text)
-            if len(self._fuzzed) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
-                self._fuzzed[text] = row
+        row = self._fuzzed.get(text, _UNSEEN)
+        if row is None or row != _UNSEEN:
             return row
+        row = self._fuzzy(text)
+        if len(self._fuzzed) < _MEMO_SIZE and len(text) <= _MEMO_CHARS:
+            self._fuzzed[text] = row
+        return row
 
     def _fuzzy(self, text: str, threshold: float = 0.6) -> int | None:
         grams = _bigrams(compact(strip_numbering(text)))

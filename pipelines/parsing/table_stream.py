@@ -10,40 +10,55 @@ Page numbers (`-4-`, `- 4 -`, `第4页`) are dropped here, so they are never rea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Final
 
 from pipelines.parsing.table_cells import is_number
 
-_PAGE_NUMBER = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
+_PAGE_NUMBER: Final = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$|^第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?$")
 #: fixed-width layouts (`pdftotext -layout`) separate cells by runs of spaces
-_WIDE_GAP = "  "
-_MD_SEPARATOR = re.compile(r"^:?-{2,}:?$")
+_WIDE_GAP: Final = "  "
+_MD_SEPARATOR: Final = re.compile(r"^:?-{2,}:?$")
 #: what a separator row is made of (most rows are not: they are told apart without looking at each cell)
-_MD_SEPARATOR_CHARS = re.compile(r"[-:|\s]*")
-_DIGIT = re.compile(r"\d")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MD_SEPARATOR_CHARS: Final = re.compile(r"[-:|\s]*")
+_DIGIT: Final = re.compile(r"\d")
+_CJK: Final = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass(slots=True)
 class Piece:
     """TEXT (`values` empty) or VALUES (`text` empty) taken from one line.
 
     A piece does not know its line number: the pieces of a line are shared by every line with the same
-    text (see `_LINE_SPECS`), so they are never modified (build a new one instead; not `frozen`, which
-    makes building one twice as slow) and `tokenize` keeps the line numbers beside them.
+    text (see `_LINE_SPECS`), so they are never modified (build a new one instead) and `tokenize` keeps the
+    line numbers beside them. A plain class with its own `__init__`, not a dataclass: compiled, building
+    one is then a C call (a dataclass's generated `__init__` stays interpreted).
     """
 
-    text: str = ""
-    #: never mutated in place (shared): build a new piece to change them
-    values: list[str] = field(default_factory=list)
-    #: the values come from a grid row (tabs or pipes): empty strings are blank cells
-    grid: bool = False
-    #: False for VALUES pieces (set by whoever builds one)
-    is_text: bool = True
-    #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
-    first_cell: int = -1
-    #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
-    fixed_width: bool = False
+    __slots__ = ("first_cell", "fixed_width", "grid", "is_text", "text", "values")
+
+    def __init__(
+        self,
+        text: str,
+        values: list[str],
+        grid: bool = False,
+        is_text: bool = True,
+        first_cell: int = -1,
+        fixed_width: bool = False,
+    ) -> None:
+        self.text = text
+        #: never mutated in place (shared): build a new piece to change them
+        self.values = values
+        #: the values come from a grid row (tabs or pipes): empty strings are blank cells
+        self.grid = grid
+        #: False for VALUES pieces (set by whoever builds one)
+        self.is_text = is_text
+        #: grid rows: index of the first value cell among the row's cells (for aligning with the header)
+        self.first_cell = first_cell
+        #: free-text figures from a line with runs of spaces (fixed width): their columns show in the line
+        self.fixed_width = fixed_width
+
+
+#: the values of every TEXT piece (shared: a piece's values are never mutated)
+_NO_VALUES: Final[list[str]] = []
 
 
 def _is_vertical_char(line: str) -> bool:
@@ -52,11 +67,11 @@ def _is_vertical_char(line: str) -> bool:
 
 
 #: a text cell this short after the row's first figure stands where a figure belongs ("见附件")
-_TEXT_IN_VALUE_CELL = 6
+_TEXT_IN_VALUE_CELL: Final = 6
 
 
 #: cell text -> kind (0 blank, 1 figure, 2 text); the same few cell texts recur in every table
-_CELL_KINDS: dict[str, int] = {}
+_CELL_KINDS: Final[dict[str, int]] = {}
 
 
 def _cell_kind(c: str) -> int:
@@ -67,7 +82,7 @@ def _cell_kind(c: str) -> int:
 
 
 #: the characters of a grid row's plain cells (ASCII digits or blank), with the row's cell separator
-_PLAIN_CELLS = {"\t": "0123456789 \t", "|": "0123456789 |"}
+_PLAIN_CELLS: Final = {"\t": "0123456789 \t", "|": "0123456789 |"}
 
 
 def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = False) -> None:
@@ -87,12 +102,18 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
             cells, plain = row.split(sep), []
         else:
             cells, plain = row[:plain_at].split(sep), row[plain_at + 1 :].replace(" ", "").split(sep)
-    known = _CELL_KINDS
     last_text = -1
     cells = [c.strip() for c in cells]
     # kind of each cell: 0 blank, 1 figure, 2 text
-    kinds = [known[c] if c in known else _cell_kind(c) for c in cells]
-    if 2 in kinds:
+    kinds: list[int] = []
+    has_text = False
+    for c in cells:
+        kind = _CELL_KINDS.get(c, -1)
+        if kind < 0:
+            kind = _cell_kind(c)
+        has_text = has_text or kind == 2
+        kinds.append(kind)
+    if has_text:
         n = len(cells)
         first_value = -1
         for i, k in enumerate(kinds):
@@ -106,7 +127,7 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
                 first_value = i
         for k, c in enumerate(cells[: last_text + 1]):
             if c:
-                out.append(Piece(c.replace(" ", "") if " " in c else c, [], False, True, k))
+                out.append(Piece(c.replace(" ", "") if " " in c else c, _NO_VALUES, False, True, k))
     values = [c.replace(" ", "") if " " in c else c for c in cells[last_text + 1 :]]
     values += plain
     if not keep_trailing or not any(values):
@@ -119,9 +140,10 @@ def _grid_pieces(row: str, sep: str, out: list[Piece], keep_trailing: bool = Fal
 def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
     if len(parts) > 2 and not parts[0].isdigit():
         rest = parts[1:]
-        if "".join(rest).isdigit() and "".join(rest).isascii() and not is_number(parts[0]):
+        joined = "".join(rest)
+        if joined.isdigit() and joined.isascii() and not is_number(parts[0]):
             # the common row "label 0 12 3 …": one label, then plain figures
-            out.append(Piece(parts[0], [], False, True))
+            out.append(Piece(parts[0], _NO_VALUES))
             out.append(Piece("", rest, False, False, -1, fixed_width))
             return
     # the plain figures (ASCII digits) the line ends in are figures whatever comes before them: only the
@@ -137,7 +159,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
             numeric = False  # "1 属于国家秘密": the label's numbering
         if numeric:
             if text:
-                out.append(Piece("".join(text), [], False, True))
+                out.append(Piece("".join(text), _NO_VALUES))
                 text = []
             values.append(p)
         else:
@@ -146,7 +168,7 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
                 values = []
             text.append(p)
     if text:
-        out.append(Piece("".join(text), [], False, True))
+        out.append(Piece("".join(text), _NO_VALUES))
     if head < len(parts):
         values += parts[head:]
     if values:
@@ -155,10 +177,10 @@ def _text_pieces(parts: list[str], fixed_width: bool, out: list[Piece]) -> None:
 
 #: line text -> its pieces. Table rows and labels recur from report to report, so a line is split once;
 #: bounded, because damaged input may vary without end. The pieces are immutable and shared.
-_LINE_SPECS: dict[str, tuple[Piece, ...]] = {}
-_MAX_LINE_SPECS = 100_000
+_LINE_SPECS: Final[dict[str, tuple[Piece, ...]]] = {}
+_MAX_LINE_SPECS: Final = 100_000
 #: longer lines (narrative) are not memoised: the memo's size stays bounded in bytes too
-_MAX_MEMO_CHARS = 200
+_MAX_MEMO_CHARS: Final = 200
 
 
 def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
@@ -181,7 +203,7 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
     elif "\t" in stripped:
         _grid_pieces(lines[i], "\t", out)  # leading blank cells keep the columns in place
     elif " " not in stripped and not is_number(stripped):
-        out.append(Piece(stripped, [], False, True))  # a label or a label fragment
+        out.append(Piece(stripped, _NO_VALUES))  # a label or a label fragment
     elif stripped == "无":
         return _lone_wu(lines, i, end)
     else:
@@ -190,8 +212,8 @@ def _line_pieces(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
 
 
 #: the two readings of 无 alone on a line (shared, like every line's pieces)
-_LONE_ZERO = (Piece("", ["无"], False, False),)
-_LONE_CHARACTER = (Piece("无", [], False, True),)
+_LONE_ZERO: Final = (Piece("", ["无"], False, False),)
+_LONE_CHARACTER: Final = (Piece("无", _NO_VALUES),)
 
 
 def _lone_wu(lines: list[str], i: int, end: int) -> tuple[Piece, ...]:
@@ -205,8 +227,6 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
     """The pieces of lines[start:end], in reading order, and the line index of each piece."""
     pieces: list[Piece] = []
     line_of: list[int] = []
-    add_piece = pieces.append
-    add_line = line_of.append
     specs = _LINE_SPECS
     for i in range(start, min(end, len(lines))):
         line = lines[i]
@@ -221,9 +241,10 @@ def tokenize(lines: list[str], start: int, end: int) -> tuple[list[Piece], list[
                 if len(specs) < _MAX_LINE_SPECS and len(line) <= _MAX_MEMO_CHARS:
                     specs[line] = spec
         if len(spec) == 1:  # most lines: one label, one run of figures or one cell
-            add_piece(spec[0])
-            add_line(i)
+            pieces.append(spec[0])
+            line_of.append(i)
         elif spec:
-            pieces += spec
-            line_of += [i] * len(spec)
+            for piece in spec:
+                pieces.append(piece)
+                line_of.append(i)
     return pieces, line_of

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
 from functools import cache
-from typing import cast
+from typing import Final, cast
 
 from pipelines.parsing.record import Cell, Number, Table3, Table4
 from pipelines.parsing.rules import count_breaches, count_sum_breaches
@@ -50,21 +49,25 @@ from schemas.codes import (
 )
 from schemas.rules import SUM_RULES
 
-_APPEAL_RULE = next(r for r in SUM_RULES if r.id == "appeal_total")
+_APPEAL_RULE: Final = next(r for r in SUM_RULES if r.id == "appeal_total")
 
 # Section headings (compact text) that open and close the tables.
-_T2_HEADINGS = ("主动公开政府信息情况",)
-_T3_HEADINGS = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
-_T4_HEADINGS = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "行政复议行政诉讼")
-_T5_HEADINGS = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
+_T2_HEADINGS: Final = ("主动公开政府信息情况",)
+_T3_HEADINGS: Final = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
+_T4_HEADINGS: Final = ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "行政复议行政诉讼")
+_T5_HEADINGS: Final = ("存在的主要问题", "主要问题及改进情况", "其他需要报告的事项")
 
 
-@dataclass(slots=True)
 class Tables:
-    proactive: dict[str, Cell] = field(default_factory=dict)
-    applications: Table3 = field(default_factory=dict)
-    appeals: Table4 = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    """What `extract_tables` read (a plain class, not a dataclass: compiled, building one is a C call)."""
+
+    __slots__ = ("appeals", "applications", "proactive", "problems")
+
+    def __init__(self) -> None:
+        self.proactive: dict[str, Cell] = {}
+        self.applications: Table3 = {}
+        self.appeals: Table4 = {}
+        self.problems: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -85,29 +88,29 @@ def _find_heading(heads: _Heads, headings: tuple[str, ...], start: int, max_len:
 
 #: words of the headings and boundary rows looked for (情 only where 情况 follows, maybe spaced out: see
 #: `_QING_KUANG`); each is found by `str.find`, far cheaper than one regex alternation over the text
-_REGION_WORDS = ("情", "第二十条", "新收", "结转下年度", "行政复议", "主要问题", "需要报告")
-_QING_KUANG = re.compile(r"情\s*况")
+_REGION_WORDS: Final = ("情", "第二十条", "新收", "结转下年度", "行政复议", "主要问题", "需要报告")
+_QING_KUANG: Final = re.compile(r"情\s*况")
 
 
 #: heading line -> its compact text. Only texts without figures are kept (the national headings, which
 #: recur in every report); bounded, because damaged input may vary without end.
-_HEADING_TEXTS: dict[str, str] = {}
-_MAX_HEADING_TEXTS = 10_000
+_HEADING_TEXTS: Final[dict[str, str]] = {}
+_MAX_HEADING_TEXTS: Final = 10_000
 
 
 def _region_word_starts(text: str) -> list[int]:
     """Where the region words start in `text`, sorted (at least the first of each word on a line)."""
     starts: list[int] = []
-    find = text.find
     for word in _REGION_WORDS:
-        at = find(word)
+        at = text.find(word)
         while at >= 0:
-            if word != "情" or _QING_KUANG.match(text, at):
+            # (情况 as printed is found without the regex, which also allows spaces between them)
+            if word != "情" or text.find("况", at + 1, at + 2) > 0 or _QING_KUANG.match(text, at):
                 starts.append(at)
-                at = find("\n", at)  # the word again on this line adds nothing: on to the next line
+                at = text.find("\n", at)  # the word again on this line adds nothing: on to the next line
                 if at < 0:
                     break
-            at = find(word, at + 1)
+            at = text.find(word, at + 1)
     starts.sort()
     return starts
 
@@ -167,7 +170,7 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 #: label events or anchors: the rows they label and their positions in the piece stream (parallel lists)
 _Labels = tuple[list[int], list[int]]
 #: a memo miss in `LabelMatcher.known`
-_UNSEEN = -1
+_UNSEEN: Final = -1
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -175,8 +178,7 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
     positions: list[int] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
-    known = matcher.known.get
-    matched = matcher.match
+    known = matcher.known
     last = len(pieces) - 1
     for pos, p in enumerate(pieces):
         if not p.is_text:
@@ -184,11 +186,11 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
             after_label = False
             continue
         text = p.text
-        row = known(text, _UNSEEN)
-        if row == _UNSEEN:
-            row = matched(text)
+        row = known.get(text, _UNSEEN)
+        if row is not None and row == _UNSEEN:  # (None first: then the ints are compared as ints)
+            row = matcher.match(text)
         if row is None and pending is not None:
-            row = matched(pending + text)
+            row = matcher.match(pending + text)
         if row is None and not after_label and pos < last and not pieces[pos + 1].is_text:
             row = matcher.fuzzy(text)
         if row is None:
@@ -210,7 +212,7 @@ def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     """
     rows, positions = events
     n = len(rows)
-    if rows == sorted(set(rows)):
+    if all(rows[k - 1] < rows[k] for k in range(1, n)):
         return events  # already in printed order (the common case): every label is an anchor
     # 3 when figures follow before the next label (a wrapped label's tail may come between), else 1
     weight = [1] * n
@@ -239,24 +241,39 @@ def _anchors(events: _Labels, pieces: list[Piece]) -> _Labels:
     return [rows[i] for i in chosen], [positions[i] for i in chosen]
 
 
-@dataclass(slots=True)
 class _Block:
-    rows: list[int]  # row indices, in printed order, up to the row before the next anchor
-    groups: list[Piece]  # VALUES pieces
-    labels_first: bool  # several labels printed before any of their figures
-    # The fields below are read only for labels-first blocks (empty in the others):
-    #: the rows from the block's first to its last label (a labels-first block's own rows)
-    labelled: list[int] = field(default_factory=list)
-    #: where the figures after the last label are in the piece stream (start, end): split into runs
-    #: uninterrupted by text only where table 2 needs them (pdfminer prints a column header before each
-    #: item's run), see `_proactive_runs`
-    tail: tuple[int, int] = (0, 0)
-    #: rows without a recognised label just before the block (a label lost to a typo at a page start)
-    before: list[int] = field(default_factory=list)
+    """The rows from one anchor up to the row before the next, and the figures printed for them."""
+
+    __slots__ = ("before", "groups", "labelled", "labels_first", "rows", "tail")
+
+    def __init__(
+        self,
+        rows: list[int],
+        groups: list[Piece],
+        labels_first: bool,
+        labelled: list[int],
+        tail: tuple[int, int],
+        before: list[int],
+    ) -> None:
+        #: row indices, in printed order, up to the row before the next anchor
+        self.rows = rows
+        #: VALUES pieces
+        self.groups = groups
+        #: several labels printed before any of their figures
+        self.labels_first = labels_first
+        # The fields below are read only for labels-first blocks (`_NO_ROWS`, (0, 0) in the others):
+        #: the rows from the block's first to its last label (a labels-first block's own rows)
+        self.labelled = labelled
+        #: where the figures after the last label are in the piece stream (start, end): split into runs
+        #: uninterrupted by text only where table 2 needs them (pdfminer prints a column header before
+        #: each item's run), see `_proactive_runs`
+        self.tail = tail
+        #: rows without a recognised label just before the block (a label lost to a typo at a page start)
+        self.before = before
 
 
 #: the labels-first fields of the other blocks (shared: never modified, only replaced)
-_NO_ROWS: list[int] = []
+_NO_ROWS: Final[list[int]] = []
 
 
 def _blocks(pieces: list[Piece], anchors: _Labels, n_rows: int) -> list[_Block]:
@@ -306,7 +323,7 @@ def _fit_grid(values: list[str], width: int) -> list[str]:
 Reading = dict[int, list[str]]  # row index -> raw cells
 #: when every reading breaks a rule, another reading replaces the layout's default only if it breaks
 #: this many fewer equations (a single printed breach must not flip a whole block)
-_CLEAR_MARGIN = 3
+_CLEAR_MARGIN: Final = 3
 
 
 def _table3_columns(texts: list[str]) -> tuple[str, ...]:
@@ -320,15 +337,11 @@ def _table3_columns(texts: list[str]) -> tuple[str, ...]:
 
 def _header_column(pieces: list[Piece], texts: list[str], label: str) -> int:
     """Grid index of the header cell `label` (自然人), or -1: where a grid row's first figure belongs.
-    (`texts`: the pieces' texts, searched by `list.index`.)"""
-    pos = -1
-    while True:
-        try:
-            pos = texts.index(label, pos + 1)
-        except ValueError:
-            return -1
-        if pieces[pos].first_cell >= 0:  # a grid cell
+    (`texts`: the pieces' texts.)"""
+    for pos in range(len(texts)):
+        if texts[pos] == label and pieces[pos].first_cell >= 0:  # a grid cell
             return pieces[pos].first_cell
+    return -1
 
 
 def _aligned(g: Piece, width: int, first_column: int) -> list[str] | None:
@@ -379,7 +392,7 @@ def _column_major(rows: list[int], values: list[str], width: int) -> Reading:
     return {r: values[i::n] for i, r in enumerate(rows)}
 
 
-_SHORT_ROW = "one figure short: blank cell assumed in column"
+_SHORT_ROW: Final = "one figure short: blank cell assumed in column"
 
 
 def _block_readings(
@@ -714,8 +727,10 @@ def _read_proactive(pieces: list[Piece], template: str, problems: list[str]) -> 
 #: where each proceeding's outcome cells are among the printed figures: row by row, column by column
 _Layout = tuple[tuple[int, ...], ...]
 _N_PROCEEDINGS, _N_OUTCOMES = len(PROCEEDING_CODES), len(APPEAL_OUTCOME_CODES)
-_BY_ROW: _Layout = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
-_BY_COLUMN: _Layout = tuple(tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_ROW: Final[_Layout] = tuple(tuple(i * _N_OUTCOMES + j for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS))
+_BY_COLUMN: Final[_Layout] = tuple(
+    tuple(j * _N_PROCEEDINGS + i for j in range(_N_OUTCOMES)) for i in range(_N_PROCEEDINGS)
+)
 
 
 def _appeals_from(values: list[str], layout: _Layout) -> Table4:
@@ -831,26 +846,35 @@ def _read_appeals(pieces: list[Piece], line_of: list[int], problems: list[str]) 
 
 
 # ---------------------------------------------------------------------------------------------------
+def _has_blank(cells: dict[str, Cell]) -> bool:
+    """Whether a row holds a blank cell (value None)."""
+    return any(cell.value is None for cell in cells.values())
+
+
 def extract_tables(lines: list[str], template: str) -> Tables:
     """Read tables 2, 3 and 4 of a report whose format (`2019`/`2021`) is already known."""
     out = Tables()
     r2, r3, r4 = _regions(lines, template)
+    # (the pieces are unpacked by name, not passed with `*`: compiled, a star call is a generic call)
     if r2[1] > r2[0]:
-        out.proactive = _read_proactive(tokenize(lines, *r2)[0], template, out.problems)
+        pieces, _ = tokenize(lines, r2[0], r2[1])
+        out.proactive = _read_proactive(pieces, template, out.problems)
     else:
         out.problems.append("table 2 (主动公开政府信息情况) not found")
     if r3[1] > r3[0]:
-        out.applications = _read_applications(*tokenize(lines, *r3), template, out.problems, lines)
+        pieces, line_of = tokenize(lines, r3[0], r3[1])
+        out.applications = _read_applications(pieces, line_of, template, out.problems, lines)
     else:
         out.problems.append("table 3 (收到和处理政府信息公开申请情况) not found")
     if r4[1] > r4[0]:
-        out.appeals = _read_appeals(*tokenize(lines, *r4), out.problems)
+        pieces, line_of = tokenize(lines, r4[0], r4[1])
+        out.appeals = _read_appeals(pieces, line_of, out.problems)
     else:
         out.problems.append("table 4 (行政复议、行政诉讼情况) not found")
     texts = [f"table 2 {k}: {c.raw!r}" for k, c in out.proactive.items() if c.value is None and c.raw]
     for name, grid in (("table 3", out.applications), ("table 4", out.appeals)):
         for outer, cells in grid.items():
-            if None in [c.value for c in cells.values()]:  # (most rows have no blank)
+            if _has_blank(cells):  # (most rows have none)
                 texts += [f"{name} {outer}/{k}: {c.raw!r}" for k, c in cells.items() if c.value is None and c.raw]
     if texts:
         out.problems.append("text where a figure belongs (read as blank): " + "; ".join(texts))
