@@ -13,7 +13,16 @@ import pytest
 from pipelines.parsing import decode, tables
 from pipelines.parsing.limits import ParseLimits
 from pipelines.parsing.normalize import normalize
-from pipelines.parsing.parse import PARSER_ERROR, _suffix, detect_format, parse_bytes, parse_file, read_sidecar
+from pipelines.parsing.parse import (
+    PARSER_ERROR,
+    SIDECAR_SUFFIX,
+    detect_format,
+    name_suffix,
+    parse_bytes,
+    parse_file,
+    read_sidecar,
+    sidecar_names,
+)
 from pipelines.parsing.record import ReportRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -532,4 +541,6 @@ def test_suffix_equals_pathlib() -> None:
     rng = random.Random(3)
     names += ["".join(rng.choice("ab./") for _ in range(rng.randint(0, 8))) for _ in range(3000)]
     for name in names:
-        assert _suffix(name) == Path(name).suffix, name
+        assert name_suffix(name) == Path(name).suffix, name
+        if "/" not in name and name not in ("", ".", ".."):  # a file's own name: its sidecars by its stem
+            assert sidecar_names(name) == (name + SIDECAR_SUFFIX, Path(name).stem + SIDECAR_SUFFIX), name

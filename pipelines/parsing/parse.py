@@ -71,12 +71,7 @@ _FILE_KINDS = (
 )
 
 
-def sidecar_paths(path: Path) -> tuple[Path, Path]:
-    """`report.txt.meta.json` and `report.meta.json`: both are accepted, the first wins."""
-    return path.with_name(path.name + SIDECAR_SUFFIX), path.with_name(path.stem + SIDECAR_SUFFIX)
-
-
-def _suffix(name: str) -> str:
+def name_suffix(name: str) -> str:
     """`Path(name).suffix`, without building a `Path` for the common name (its last part neither empty nor
     `.`: then that part is `Path(name).name`, on POSIX)."""
     base = name.rpartition("/")[2]
@@ -86,10 +81,22 @@ def _suffix(name: str) -> str:
     return base[dot:] if 0 < dot < len(base) - 1 else ""
 
 
+def sidecar_names(name: str) -> tuple[str, str]:
+    """The sidecar names of the report file `name`: `report.txt.meta.json` and `report.meta.json` (its stem's);
+    both are accepted, the first wins."""
+    return name + SIDECAR_SUFFIX, name[: len(name) - len(name_suffix(name))] + SIDECAR_SUFFIX
+
+
+def sidecar_paths(path: Path) -> tuple[Path, Path]:
+    """`sidecar_names` of the file at `path`, beside it."""
+    first, second = sidecar_names(path.name)
+    return path.with_name(first), path.with_name(second)
+
+
 def detect_format(data: bytes, name: str) -> str:
     """`text`/`markdown`/`html`/`pdf`/`docx` from the suffix, corrected by the content where it says otherwise
     (a `.txt` holding HTML, a `.pdf` that is really the HTML error page a crawler saved)."""
-    fmt = FORMAT_BY_SUFFIX.get(_suffix(str(name)).lower(), "text")
+    fmt = FORMAT_BY_SUFFIX.get(name_suffix(str(name)).lower(), "text")
     if data.find(b"<", 0, 65536) < 0:  # no tag can start within the bytes looked at (the common text report)
         looks_html = False
     else:

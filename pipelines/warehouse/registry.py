@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, display_name
+from pipelines.parsing.parse import REPORT_SUFFIXES, SIDECAR_SUFFIX, display_name, name_suffix, sidecar_names
 from pipelines.warehouse import snapshots
 from schemas.tables import UNKNOWN_YEAR_PARTITION
 
@@ -92,14 +92,8 @@ def partition_year(year: pl.Expr) -> pl.Expr:
 
 
 def is_report_name(name: str) -> bool:
-    # the suffix as `os.path.splitext` finds it: a name that does not start with a dot has its last dot after
-    # its first character
-    dot = name.rfind(".")
     return (
-        dot > 0
-        and not name.startswith(".")
-        and not name.endswith(SIDECAR_SUFFIX)
-        and name[dot:].lower() in REPORT_SUFFIXES
+        not name.startswith(".") and not name.endswith(SIDECAR_SUFFIX) and name_suffix(name).lower() in REPORT_SUFFIXES
     )
 
 
@@ -142,7 +136,7 @@ def unreadable_id(source_path: str) -> str:
 
 
 def _sidecar_sha256(folder: str, candidates: tuple[str, str], names: set[str]) -> str | None:
-    """sha256 of the sidecar of a report in `folder`: the first of its `candidates` (`parse.sidecar_paths`:
+    """sha256 of the sidecar of a report in `folder`: the first of its `candidates` (`parse.sidecar_names`:
     `report.txt.meta.json`, else `report.meta.json`) that is a file, looked for among the folder's `names`
     before any `stat`."""
     for candidate in candidates:
@@ -216,7 +210,7 @@ def scan(raw_root: Path, registry: pl.DataFrame, *, rehash: bool) -> pl.DataFram
                     digest = unreadable_id(rel)
             sidecar = None
             if has_sidecars:
-                candidates = (name + SIDECAR_SUFFIX, name[: name.rfind(".")] + SIDECAR_SUFFIX)
+                candidates = sidecar_names(name)
                 if candidates[0] in names or candidates[1] in names:
                     sidecar = _sidecar_sha256(folder, candidates, names)
             rows.append((rel, digest, st.st_size, st.st_mtime_ns, sidecar))
