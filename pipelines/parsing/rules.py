@@ -6,11 +6,11 @@ hold wins. Figures are never altered here.
 
 The parser calls the evaluator several times per report, so each rule is expanded once per format
 (`_compiled`: its terms, the labels of its messages), and a table's figures are read once per evaluation
-into one flat row-major list (`_Figures`) that every rule sums with C-level builtins (`map(sum, ...)` over
-slices) instead of looking up cells term by term. Which slices a rule sums depends only on the table's
-row and column codes, so it is worked out once per such layout (`_Layout`, `_Plan`). A table whose rows
-do not all hold the same columns is evaluated cell by cell (`_evaluate_cells`, the reference the fast path
-must equal).
+into one flat row-major list (`_Figures`) that every rule sums by index, in integer loops when the table
+holds only ints (`_count_sums`), instead of looking up cells term by term. Which indices a rule sums
+depends only on the table's row and column codes, so it is worked out once per such layout (`_Layout`,
+`_Plan`). A table whose rows do not all hold the same columns is evaluated cell by cell (`_evaluate_cells`,
+the reference the fast path must equal).
 """
 
 from __future__ import annotations
@@ -186,14 +186,6 @@ class _Figures:
         self.layout = layout
         self.values = values
         self.counts = counts
-
-    def row(self, code: str) -> list[Number | None]:
-        width = self.layout.width
-        start = self.layout.row_index[code] * width
-        return self.values[start : start + width]
-
-    def column(self, code: str) -> list[Number | None]:
-        return self.values[self.layout.column_index[code] :: self.layout.width]
 
 
 def _figures(grid: Grid) -> _Figures | None:
@@ -388,18 +380,9 @@ def _whole_and_non_negative(figures: _Figures) -> bool:
 def _non_negative(record: ReportRecord, figures: dict[str, _Figures | None] | None = None) -> list[Violation]:
     """Negative and fractional counts; `figures`: the tables' `_figures` when already read."""
     out: list[Violation] = []
-    # no figure below 0: no cell of table 2 need be looked at
-    no_negative = True
-    for cell in record.proactive.values():
-        if cell.value is not None and cell.value < 0:
-            no_negative = False
-            break
-    if not no_negative:
-        for key, cell in record.proactive.items():
-            if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
-                out.append(
-                    Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}")
-                )
+    for key, cell in record.proactive.items():
+        if cell.value is not None and cell.value < 0 and key.rsplit("|", 1)[-1] not in SIGNED_METRICS:
+            out.append(Violation(NON_NEGATIVE, f"cell={key}", 0, cell.value, f"negative figure {cell.raw!r} at {key}"))
     for table, key in ((record.applications, "row"), (record.appeals, "proceeding")):
         read = figures.get("applications" if key == "row" else "appeals") if figures else None
         if read is not None and _whole_and_non_negative(read):
