@@ -169,8 +169,6 @@ def _regions(lines: list[str], template: str) -> tuple[tuple[int, int], tuple[in
 # ---------------------------------------------------------------------------------------------------
 #: label events or anchors: the rows they label and their positions in the piece stream (parallel lists)
 _Labels = tuple[list[int], list[int]]
-#: a memo miss in `LabelMatcher.known`
-_UNSEEN: Final = -1
 
 
 def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
@@ -178,7 +176,6 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
     positions: list[int] = []
     pending: str | None = None  # an unmatched text piece: the first half of a wrapped label
     after_label = False  # text right after a label (no figures between) may be its wrapped tail
-    known = matcher.known
     last = len(pieces) - 1
     for pos, p in enumerate(pieces):
         if not p.is_text:
@@ -186,9 +183,7 @@ def _label_events(pieces: list[Piece], matcher: LabelMatcher) -> _Labels:
             after_label = False
             continue
         text = p.text
-        row = known.get(text, _UNSEEN)
-        if row is not None and row == _UNSEEN:  # (None first: then the ints are compared as ints)
-            row = matcher.match(text)
+        row = matcher.match(text)
         if row is None and pending is not None:
             row = matcher.match(pending + text)
         if row is None and not after_label and pos < last and not pieces[pos + 1].is_text:
