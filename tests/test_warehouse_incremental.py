@@ -215,4 +215,4 @@ def test_a_partition_merge_equals_sorting_the_concatenation() -> None:
         new = [rng.choice("abcdefgh") for _ in range(rng.randint(0, 10))]
         added = pl.DataFrame({"report_id": new, "value": range(100, 100 + len(new))}, schema=schema)
         expected = pl.concat([old, added]).sort("report_id", maintain_order=True)
-        assert partitions._merge(old, added, "report_id").equals(expected), case
+        assert partitions.merge_parts([old, added], "report_id").equals(expected), case

@@ -131,11 +131,6 @@ def merge_parts(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
     return level[0]
 
 
-def _merge(old: pl.DataFrame, added: pl.DataFrame, key: str) -> pl.DataFrame:
-    """`old` rows and `added` rows as one frame sorted by `key`, ties in order (old first)."""
-    return merge_parts([old, added], key)
-
-
 def parts_to_compact(kept_rows: Mapping[str, int], new_rows: int) -> list[str]:
     """Which kept parts (name → rows) a commit that writes a new part of `new_rows` rows merges into it.
 
