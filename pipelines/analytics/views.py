@@ -139,7 +139,11 @@ def identity_lookup(reports: pl.DataFrame, known: pl.DataFrame | None = None) ->
     inputs are computed: the work is Python per distinct agency (~17 µs), which would otherwise make every
     build, even a no-op one, grow with the whole corpus. Rows of `known` no report has any more are dropped.
     """
-    originals = _originals(reports)
+    return _lookup(_originals(reports), known)
+
+
+def _lookup(originals: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """`identity_lookup` of reports already reduced to their originals (`_originals`)."""
     inputs = _identity_inputs(originals.columns)
     distinct = originals.select(inputs).unique()
     todo = distinct
@@ -158,8 +162,12 @@ def report_identity(reports: pl.DataFrame, lookup: pl.DataFrame | None = None) -
     the original's identity for byte-identical copies, so joins on report_id stay 1:1. `lookup`:
     `identity_lookup(reports)`, when the caller has it."""
     originals = _originals(reports)
+    return _identified(originals, _lookup(originals, None) if lookup is None else lookup)
+
+
+def _identified(originals: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
+    """`report_identity` of reports already reduced to their originals, from their lookup."""
     inputs = _identity_inputs(originals.columns)
-    lookup = identity_lookup(reports) if lookup is None else lookup
     return originals.join(lookup, on=inputs, how="left", nulls_equal=True).select("report_id", *IDENTITY_COLUMNS)
 
 
@@ -215,10 +223,11 @@ def install_analytics(con: duckdb.DuckDBPyConnection, cache_dir: Path | None = N
         cached = cache_dir / f"report_identity-{_identity_version()}.parquet"
         inputs = _identity_inputs(wanted)
         known = _cached_lookup(cached, inputs)
-        lookup = identity_lookup(reports, known)
+        originals = _originals(reports)
+        lookup = _lookup(originals, known)
         if known is None or not lookup.equals(known):  # the same rows (nothing new, nothing dropped): kept as is
             _save_lookup(cache_dir, cached, lookup)
-        identity = report_identity(reports, lookup)
+        identity = _identified(originals, lookup)
     con.register("_identity", identity)
     con.execute("CREATE OR REPLACE TABLE core.report_identity AS SELECT * FROM _identity")
     con.unregister("_identity")
